@@ -1,5 +1,19 @@
 //! tokenledger's core: the usage event model, pricing, the register and
 //! ledger, and aggregation. The CLI and renderers sit on top of this crate.
 
+pub mod aggregate;
+pub mod config;
+pub mod error;
 pub mod event;
+pub mod fault;
+pub mod jsonl;
+pub mod lock;
+pub mod paths;
 pub mod pricing;
+pub mod query;
+pub mod register;
+pub mod report;
+pub mod source;
+pub mod time;
+
+pub use error::{Error, Result, Warning};

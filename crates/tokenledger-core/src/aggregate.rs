@@ -1,0 +1,278 @@
+//! Folding a stream of usage events into grouped rows in one pass and bounded
+//! memory: group keys are interned ids and time-bucket numbers, sessions are
+//! counted by hash.
+
+use crate::event::{SourceKind, TokenCounts, UsageEvent};
+use crate::pricing::{ModelPrice, PriceTable, TierRule, canonical_model_name, cost_usd};
+use crate::query::{Filters, GroupKey};
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeSet;
+
+/// The measures of one row (or of the totals).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Measures {
+    pub tokens: TokenCounts,
+    /// `None` when something in the row is unpriced.
+    pub cost_usd: Option<f64>,
+    pub unpriced_models: Vec<String>,
+    pub sessions: u64,
+    pub events: u64,
+    /// The latest event time in the row (a register entry's time is its session's end).
+    pub last_timestamp: Option<Timestamp>,
+}
+
+/// One output row: its group key values (display strings) and measures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub keys: Vec<(GroupKey, String)>,
+    pub measures: Measures,
+}
+
+#[derive(Default)]
+struct Acc {
+    tokens: TokenCounts,
+    cost: f64,
+    unpriced: BTreeSet<u32>,
+    sessions: FxHashSet<u64>,
+    events: u64,
+    last: Option<Timestamp>,
+}
+
+impl Acc {
+    fn add(&mut self, tokens: &TokenCounts, cost: Option<f64>, model: u32, session: u64, at: Timestamp) {
+        self.tokens.add(tokens);
+        match cost {
+            Some(c) => self.cost += c,
+            None => {
+                self.unpriced.insert(model);
+            }
+        }
+        self.sessions.insert(session);
+        self.events += 1;
+        self.last = self.last.max(Some(at));
+    }
+}
+
+struct Grouping {
+    keys: Vec<GroupKey>,
+    groups: FxHashMap<Box<[i64]>, Acc>,
+}
+
+#[derive(Default)]
+struct Interner {
+    ids: FxHashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.ids.insert(name.to_string(), id);
+        self.names.push(name.to_string());
+        id
+    }
+}
+
+/// Per distinct raw model string: its canonical id and its price resolution.
+struct ModelInfo {
+    canonical: u32,
+    price: Option<ModelPrice>,
+}
+
+pub struct Aggregator<'a> {
+    prices: &'a PriceTable,
+    filters: Filters,
+    tz: TimeZone,
+    groupings: Vec<Grouping>,
+    totals: Acc,
+    strings: Interner,
+    models: FxHashMap<String, ModelInfo>,
+    /// UTC offset per 15-minute slot: every zone changes offset on such a boundary.
+    offsets: FxHashMap<i64, i64>,
+    key_buf: Vec<i64>,
+}
+
+impl<'a> Aggregator<'a> {
+    pub fn new(prices: &'a PriceTable, filters: Filters, tz: TimeZone, groupings: Vec<Vec<GroupKey>>) -> Self {
+        Aggregator {
+            prices,
+            filters: filters.canonicalized(),
+            tz,
+            groupings: groupings
+                .into_iter()
+                .map(|keys| Grouping {
+                    keys,
+                    groups: FxHashMap::default(),
+                })
+                .collect(),
+            totals: Acc::default(),
+            strings: Interner::default(),
+            models: FxHashMap::default(),
+            offsets: FxHashMap::default(),
+            key_buf: Vec::new(),
+        }
+    }
+
+    pub fn add(&mut self, event: &UsageEvent) {
+        let (canonical, price) = self.model_info(&event.model);
+        if !self.filters.is_empty() && !self.filters.accepts(event, &self.strings.names[canonical as usize]) {
+            return;
+        }
+        let cost = match event.reported_cost {
+            Some(c) => Some(c),
+            None => price.map(|price| cost_usd(&price, &event.tokens, tier_rule(event.source), false)),
+        };
+        let session = xxhash_rust::xxh3::xxh3_64(event.session.as_bytes());
+        self.totals.add(&event.tokens, cost, canonical, session, event.timestamp);
+        let local = self.local_seconds(event.timestamp);
+        for g in 0..self.groupings.len() {
+            self.key_buf.clear();
+            for k in 0..self.groupings[g].keys.len() {
+                let part = match self.groupings[g].keys[k] {
+                    GroupKey::Hour => local.div_euclid(3600),
+                    GroupKey::Day => local.div_euclid(86_400),
+                    GroupKey::Week => {
+                        let day = local.div_euclid(86_400);
+                        day - (day + 3).rem_euclid(7) // 1970-01-01 was a Thursday
+                    }
+                    GroupKey::Month => month_number(local),
+                    GroupKey::Model => i64::from(canonical),
+                    GroupKey::Agent => i64::from(self.strings.id(&event.agent_id)),
+                    GroupKey::Session => i64::from(self.strings.id(&event.session)),
+                    GroupKey::Task => i64::from(self.strings.id(event.task.as_deref().unwrap_or(""))),
+                    GroupKey::Project => i64::from(self.strings.id(event.project.as_deref().unwrap_or(""))),
+                    GroupKey::Source => event.source as i64,
+                };
+                self.key_buf.push(part);
+            }
+            let groups = &mut self.groupings[g].groups;
+            let acc = match groups.get_mut(&self.key_buf[..]) {
+                Some(acc) => acc,
+                None => groups.entry(self.key_buf.clone().into_boxed_slice()).or_default(),
+            };
+            acc.add(&event.tokens, cost, canonical, session, event.timestamp);
+        }
+    }
+
+    fn model_info(&mut self, model: &str) -> (u32, Option<ModelPrice>) {
+        if let Some(info) = self.models.get(model) {
+            return (info.canonical, info.price.clone());
+        }
+        let canonical = self.strings.id(&canonical_model_name(model));
+        let price = self.prices.lookup(model).map(|m| m.price.clone());
+        self.models.insert(model.to_string(), ModelInfo { canonical, price: price.clone() });
+        (canonical, price)
+    }
+
+    fn local_seconds(&mut self, ts: Timestamp) -> i64 {
+        let utc = ts.as_second();
+        if self.tz == TimeZone::UTC {
+            return utc;
+        }
+        let slot = utc.div_euclid(900);
+        let tz = &self.tz;
+        let offset = *self
+            .offsets
+            .entry(slot)
+            .or_insert_with(|| i64::from(tz.to_offset(ts).seconds()));
+        utc + offset
+    }
+
+    fn measures(&self, acc: &Acc) -> Measures {
+        Measures {
+            tokens: acc.tokens,
+            cost_usd: acc.unpriced.is_empty().then_some(acc.cost),
+            unpriced_models: acc
+                .unpriced
+                .iter()
+                .map(|&id| self.strings.names[id as usize].clone())
+                .collect(),
+            sessions: acc.sessions.len() as u64,
+            events: acc.events,
+            last_timestamp: acc.last,
+        }
+    }
+
+    /// The totals and, per grouping, its rows in display order.
+    pub fn finish(self) -> (Measures, Vec<Vec<Row>>) {
+        let totals = self.measures(&self.totals);
+        let mut all = Vec::new();
+        for grouping in &self.groupings {
+            let mut rows: Vec<(Vec<i64>, Row)> = grouping
+                .groups
+                .iter()
+                .map(|(key, acc)| {
+                    let keys = grouping
+                        .keys
+                        .iter()
+                        .zip(key.iter())
+                        .map(|(&k, &v)| (k, self.display(k, v)))
+                        .collect();
+                    (key.to_vec(), Row { keys, measures: self.measures(acc) })
+                })
+                .collect();
+            let has_time = grouping.keys.iter().any(|k| k.is_time());
+            rows.sort_by(|(ka, a), (kb, b)| {
+                if has_time {
+                    let time_order = grouping
+                        .keys
+                        .iter()
+                        .zip(ka.iter().zip(kb.iter()))
+                        .filter(|(k, _)| k.is_time())
+                        .map(|(_, (x, y))| x.cmp(y))
+                        .find(|o| o.is_ne());
+                    if let Some(order) = time_order {
+                        return order;
+                    }
+                }
+                b.measures
+                    .tokens
+                    .total()
+                    .cmp(&a.measures.tokens.total())
+                    .then_with(|| a.keys.cmp(&b.keys))
+            });
+            all.push(rows.into_iter().map(|(_, row)| row).collect());
+        }
+        (totals, all)
+    }
+
+    fn display(&self, key: GroupKey, value: i64) -> String {
+        match key {
+            GroupKey::Hour => civil(value * 3600).strftime("%Y-%m-%dT%H:00").to_string(),
+            GroupKey::Day | GroupKey::Week => civil(value * 86_400).strftime("%Y-%m-%d").to_string(),
+            GroupKey::Month => format!("{:04}-{:02}", value.div_euclid(12), value.rem_euclid(12) + 1),
+            GroupKey::Source => SourceKind::ALL
+                .get(value as usize)
+                .map_or("unknown", |s| s.as_str())
+                .to_string(),
+            _ => self.strings.names[value as usize].clone(),
+        }
+    }
+}
+
+/// Session-level sources (the register) hold sums of many requests, so no
+/// long-context tier can be inferred from them; per-request sources can.
+fn tier_rule(source: SourceKind) -> TierRule {
+    match source {
+        SourceKind::Register | SourceKind::Active => TierRule::None,
+        _ => TierRule::WholeRequest,
+    }
+}
+
+/// Local seconds read as if UTC give the local civil time.
+fn civil(local_seconds: i64) -> jiff::civil::DateTime {
+    Timestamp::from_second(local_seconds)
+        .unwrap_or(Timestamp::UNIX_EPOCH)
+        .to_zoned_datetime(TimeZone::UTC)
+        .datetime()
+}
+
+fn month_number(local_seconds: i64) -> i64 {
+    let date = civil(local_seconds).date();
+    i64::from(date.year()) * 12 + i64::from(date.month()) - 1
+}

@@ -1,0 +1,61 @@
+//! Typed errors of the core library. Each names the file or field at fault.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is a directory, not a register file; point --home or TOKENLEDGER_HOME elsewhere or remove the directory")]
+    RegisterIsDirectory { path: PathBuf },
+    #[error("{path} is read-only; fix its permissions (chmod u+w) or choose another --home")]
+    ReadOnly { path: PathBuf },
+    #[error("invalid {field}: {message}")]
+    InvalidField { field: &'static str, message: String },
+    #[error("{path}: {message}")]
+    Config { path: PathBuf, message: String },
+    #[error(transparent)]
+    Pricing(#[from] crate::pricing::PricingError),
+}
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        let path = path.into();
+        if source.kind() == std::io::ErrorKind::PermissionDenied
+            || source.raw_os_error() == Some(30 /* EROFS */)
+        {
+            return Error::ReadOnly { path };
+        }
+        Error::Io { path, source }
+    }
+
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Error::InvalidField {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Something skipped while reading: never fatal, always reported with its location.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Warning {
+    pub path: PathBuf,
+    pub line: Option<u64>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.path.display(), line, self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}

@@ -1,0 +1,340 @@
+//! The register line: byte-compatible with Better Claw's `log-session-tokens.sh`
+//! when writing, tolerant of what people and scripts really write when reading.
+
+use crate::error::{Error, Result};
+use crate::time::{format_register_timestamp, parse_timestamp};
+use jiff::Timestamp;
+use serde::Deserialize;
+use std::borrow::Cow;
+
+/// A cost exactly as it will be written: the user's own literal when given,
+/// so `0.0075` stays `0.0075`, or a computed figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CostLiteral {
+    text: String,
+    value: f64,
+}
+
+impl CostLiteral {
+    /// Accepts a JSON number that is finite and not negative.
+    pub fn parse(text: &str) -> Result<CostLiteral> {
+        let trimmed = text.trim();
+        let number: serde_json::Number = serde_json::from_str(trimmed).map_err(|_| {
+            Error::invalid(
+                "cost",
+                format!("{text:?} is not a number; pass USD like 0.0075"),
+            )
+        })?;
+        let value = number
+            .as_f64()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| Error::invalid("cost", format!("{text:?} is not a finite number")))?;
+        if value < 0.0 {
+            return Err(Error::invalid(
+                "cost",
+                format!("{text:?} is negative; costs are zero or more"),
+            ));
+        }
+        Ok(CostLiteral {
+            text: trimmed.to_string(),
+            value,
+        })
+    }
+
+    pub fn computed(value: f64) -> CostLiteral {
+        // Rounded to a nano-dollar so float noise (0.010499999999999999) never reaches the file.
+        let rounded = (value * 1e9).round() / 1e9;
+        CostLiteral {
+            text: format!("{rounded}"),
+            value: rounded,
+        }
+    }
+
+    pub fn value(&self) -> f64 {
+        self.value
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+/// One register entry as written by `tokenledger log`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEntry {
+    pub timestamp: Timestamp,
+    pub session_key: String,
+    pub agent_id: String,
+    pub model: String,
+    pub tokens_input: u64,
+    pub tokens_output: u64,
+    pub cost: Option<CostLiteral>,
+    pub tokens_cache_read: Option<u64>,
+    pub tokens_cache_write: Option<u64>,
+    pub tokens_cache_write_1h: Option<u64>,
+    pub task_id: Option<String>,
+    pub project: Option<String>,
+    pub source: Option<String>,
+}
+
+impl NewEntry {
+    /// The seed's key order first, optional keys after, one `\n`.
+    pub fn to_line(&self) -> String {
+        let mut line = String::with_capacity(256);
+        line.push_str("{\"timestamp\":\"");
+        line.push_str(&format_register_timestamp(self.timestamp));
+        line.push('"');
+        push_str_field(&mut line, "session_key", &self.session_key);
+        push_str_field(&mut line, "agent_id", &self.agent_id);
+        push_str_field(&mut line, "model", &self.model);
+        push_raw_field(&mut line, "tokens_input", &self.tokens_input.to_string());
+        push_raw_field(&mut line, "tokens_output", &self.tokens_output.to_string());
+        if let Some(cost) = &self.cost {
+            push_raw_field(&mut line, "cost", cost.as_str());
+        }
+        let optional_counts = [
+            ("tokens_cache_read", self.tokens_cache_read),
+            ("tokens_cache_write", self.tokens_cache_write),
+            ("tokens_cache_write_1h", self.tokens_cache_write_1h),
+        ];
+        for (key, value) in optional_counts {
+            if let Some(value) = value {
+                push_raw_field(&mut line, key, &value.to_string());
+            }
+        }
+        for (key, value) in [
+            ("task_id", &self.task_id),
+            ("project", &self.project),
+            ("source", &self.source),
+        ] {
+            if let Some(value) = value {
+                push_str_field(&mut line, key, value);
+            }
+        }
+        line.push_str("}\n");
+        line
+    }
+}
+
+fn push_str_field(line: &mut String, key: &str, value: &str) {
+    line.push_str(",\"");
+    line.push_str(key);
+    line.push_str("\":");
+    line.push_str(&serde_json::to_string(value).expect("a str always serializes"));
+}
+
+fn push_raw_field(line: &mut String, key: &str, raw: &str) {
+    line.push_str(",\"");
+    line.push_str(key);
+    line.push_str("\":");
+    line.push_str(raw);
+}
+
+/// An entry as read back from a register line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEntry {
+    pub timestamp: Timestamp,
+    pub session_key: String,
+    pub agent_id: String,
+    pub model: String,
+    pub tokens_input: u64,
+    pub tokens_output: u64,
+    pub tokens_cache_read: u64,
+    pub tokens_cache_write: u64,
+    pub tokens_cache_write_1h: u64,
+    pub cost: Option<f64>,
+    pub task_id: Option<String>,
+    pub project: Option<String>,
+    pub source: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawEntry<'a> {
+    #[serde(borrow, default)]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    session_key: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    agent_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    model: Option<Cow<'a, str>>,
+    #[serde(default)]
+    tokens_input: Option<Count>,
+    #[serde(default)]
+    tokens_output: Option<Count>,
+    #[serde(default)]
+    tokens_cache_read: Option<Count>,
+    #[serde(default)]
+    tokens_cache_write: Option<Count>,
+    #[serde(default)]
+    tokens_cache_write_1h: Option<Count>,
+    #[serde(default)]
+    cost: Option<Money>,
+    #[serde(borrow, default, alias = "task")]
+    task_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    project: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    source: Option<Cow<'a, str>>,
+}
+
+/// What a line holds: nothing to count (blank or comment), an entry, or a reason it was skipped.
+#[derive(Debug)]
+pub enum ParsedLine {
+    Ignorable,
+    Entry(StoredEntry),
+    Malformed(String),
+}
+
+/// Strip what never belongs to the JSON: a BOM, CR and surrounding blanks.
+pub fn trim_line(raw: &[u8]) -> &[u8] {
+    let raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
+    raw.trim_ascii()
+}
+
+pub fn is_ignorable(trimmed: &[u8]) -> bool {
+    trimmed.is_empty() || trimmed[0] == b'#'
+}
+
+pub fn parse_line(raw: &[u8]) -> ParsedLine {
+    let line = trim_line(raw);
+    if is_ignorable(line) {
+        return ParsedLine::Ignorable;
+    }
+    let entry: RawEntry<'_> = match serde_json::from_slice(line) {
+        Ok(entry) => entry,
+        Err(err) => return ParsedLine::Malformed(describe_json_error(&err)),
+    };
+    match validate(entry) {
+        Ok(entry) => ParsedLine::Entry(entry),
+        Err(reason) => ParsedLine::Malformed(reason),
+    }
+}
+
+/// The session key of a line `parse_line` would count, `None` otherwise.
+pub fn session_key_of(raw: &[u8]) -> Option<String> {
+    match parse_line(raw) {
+        ParsedLine::Entry(entry) => Some(entry.session_key),
+        _ => None,
+    }
+}
+
+fn describe_json_error(err: &serde_json::Error) -> String {
+    match err.classify() {
+        serde_json::error::Category::Data => format!("not a register entry: {err}"),
+        _ => format!("invalid JSON: {err}"),
+    }
+}
+
+fn validate(raw: RawEntry<'_>) -> Result<StoredEntry, String> {
+    let timestamp = raw
+        .timestamp
+        .ok_or_else(|| "missing \"timestamp\"".to_string())?;
+    let timestamp = parse_timestamp(&timestamp)
+        .map_err(|e| format!("bad \"timestamp\" {timestamp:?}: {e}"))?;
+    let session_key = raw
+        .session_key
+        .filter(|k| !k.trim().is_empty())
+        .ok_or_else(|| "missing or empty \"session_key\"".to_string())?;
+    let count = |value: Option<Count>| value.map(|c| c.0).unwrap_or(0);
+    Ok(StoredEntry {
+        timestamp,
+        session_key: session_key.into_owned(),
+        agent_id: raw
+            .agent_id
+            .filter(|a| !a.is_empty())
+            .map_or_else(|| "main".to_string(), Cow::into_owned),
+        model: raw
+            .model
+            .filter(|m| !m.is_empty())
+            .map_or_else(|| "unknown".to_string(), Cow::into_owned),
+        tokens_input: count(raw.tokens_input),
+        tokens_output: count(raw.tokens_output),
+        tokens_cache_read: count(raw.tokens_cache_read),
+        tokens_cache_write: count(raw.tokens_cache_write),
+        tokens_cache_write_1h: count(raw.tokens_cache_write_1h),
+        cost: raw.cost.and_then(|m| m.0),
+        task_id: raw.task_id.map(Cow::into_owned),
+        project: raw.project.map(Cow::into_owned),
+        source: raw.source.map(Cow::into_owned),
+    })
+}
+
+/// A token count written by a person: `1000`, `1000.0` or `"1000"`, never negative or fractional.
+struct Count(u64);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Count;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a whole, non-negative token count")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Count, E> {
+                Ok(Count(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Count, E> {
+                u64::try_from(v)
+                    .map(Count)
+                    .map_err(|_| E::custom(format!("negative token count {v}")))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Count, E> {
+                if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1.8e19 {
+                    Ok(Count(v as u64))
+                } else {
+                    Err(E::custom(format!("token count {v} is not a whole number")))
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Count, E> {
+                v.trim()
+                    .parse::<u64>()
+                    .map(Count)
+                    .map_err(|_| E::custom(format!("token count {v:?} is not a number")))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Count, E> {
+                Ok(Count(0))
+            }
+        }
+        de.deserialize_any(Visitor)
+    }
+}
+
+/// A cost: a number, a numeric string, or null (no cost stated).
+struct Money(Option<f64>);
+
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Money;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a cost in USD")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Money, E> {
+                Ok(Money(Some(v as f64)))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Money, E> {
+                Err(E::custom(format!("negative cost {v}")))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Money, E> {
+                if v.is_finite() && v >= 0.0 {
+                    Ok(Money(Some(v)))
+                } else {
+                    Err(E::custom(format!("cost {v} is negative or not finite")))
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Money, E> {
+                let v = v.trim().trim_start_matches('$');
+                match v.parse::<f64>() {
+                    Ok(n) if n.is_finite() && n >= 0.0 => Ok(Money(Some(n))),
+                    _ => Err(E::custom(format!("cost {v:?} is not a number"))),
+                }
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Money, E> {
+                Ok(Money(None))
+            }
+        }
+        de.deserialize_any(Visitor)
+    }
+}

@@ -1,0 +1,33 @@
+//! The seam every usage source plugs into: the register today, the agents'
+//! own logs and OpenTelemetry later. A source streams normalized events.
+
+use crate::error::{Result, Warning};
+use crate::event::{SourceKind, UsageEvent};
+use crate::query::TimeWindow;
+use crate::register::Register;
+use std::path::PathBuf;
+
+/// What one scan of a source found.
+#[derive(Debug, Default)]
+pub struct SourceScan {
+    pub files: Vec<PathBuf>,
+    pub events: u64,
+    pub duplicates: u64,
+    pub warnings: Vec<Warning>,
+}
+
+pub trait Source {
+    fn kind(&self) -> SourceKind;
+    /// Streams every event inside `window` to `sink`, each counted once.
+    fn scan(&self, window: &TimeWindow, sink: &mut dyn FnMut(UsageEvent)) -> Result<SourceScan>;
+}
+
+impl Source for Register {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Register
+    }
+
+    fn scan(&self, window: &TimeWindow, sink: &mut dyn FnMut(UsageEvent)) -> Result<SourceScan> {
+        Register::scan(self, window, sink)
+    }
+}

@@ -1,0 +1,171 @@
+use crate::cli::{Format, ReportArgs, ReportView};
+use crate::context::{Context, invalid, warn};
+use anyhow::Context as _;
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use std::process::ExitCode;
+use tokenledger_core::query::{Filters, GroupKey, TimeWindow};
+use tokenledger_core::report::{self, ReportData, ReportSpec};
+use tokenledger_core::source::Source;
+use tokenledger_core::time::{Period, parse_bound};
+use tokenledger_render::daily::{self, DailyReport};
+use tokenledger_render::text::TextStyle;
+
+pub fn run(ctx: &Context, args: ReportArgs) -> anyhow::Result<ExitCode> {
+    let now = Timestamp::now();
+    let daily = args.view == Some(ReportView::Daily);
+    let (tz, tz_name) = display_zone(ctx, args.tz.as_deref())?;
+    let window = window(&args, daily, &tz, now)?;
+    let groupings = if daily {
+        daily_groupings()
+    } else {
+        let keys = match &args.by {
+            Some(text) => GroupKey::parse_list(text).map_err(invalid)?,
+            None => Vec::new(),
+        };
+        vec![keys]
+    };
+    let spec = ReportSpec {
+        window,
+        filters: Filters {
+            agents: args.agent.clone(),
+            models: args.model.clone(),
+            tasks: args.task.clone(),
+            sessions: args.session.clone(),
+        },
+        tz: tz.clone(),
+        tz_name: tz_name.clone(),
+        groupings,
+    };
+    let register = ctx.register();
+    let sources: Vec<&dyn Source> = vec![&register];
+    let prices = ctx.prices()?;
+    let data = report::run(&sources, &prices, spec, now)?;
+    for warning in &data.warnings {
+        warn(warning);
+    }
+    let style = TextStyle {
+        color: ctx.color,
+        width: None,
+    };
+    let output = if daily {
+        render_daily(ctx, &args, &data, &tz, &tz_name, now, &style)?
+    } else {
+        match args.format {
+            Format::Text => tokenledger_render::text::render(&data, &style),
+            Format::Json => tokenledger_render::json::render(&data),
+            Format::Csv => tokenledger_render::csv::render(&data),
+            Format::Markdown => tokenledger_render::markdown::render(&data),
+        }
+    };
+    print!("{output}");
+    if args.rotate {
+        super::rotate::rotate(ctx, args.keep_months)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render_daily(
+    ctx: &Context,
+    args: &ReportArgs,
+    data: &ReportData,
+    tz: &TimeZone,
+    tz_name: &str,
+    now: Timestamp,
+    style: &TextStyle,
+) -> anyhow::Result<String> {
+    let local_now = now.to_zoned_datetime(tz.clone());
+    let date = local_now.strftime("%Y-%m-%d").to_string();
+    let dataset_path = args
+        .dataset_output
+        .clone()
+        .or_else(|| ctx.config.report.dataset_output.clone());
+    let shown_path = dataset_path.as_ref().map(|p| p.display().to_string());
+    let report = DailyReport::from_data(
+        data,
+        &date,
+        shown_path.as_deref(),
+        &local_now.strftime("%H:%M").to_string(),
+        tz_name,
+    );
+    if let Some(path) = &dataset_path {
+        write_atomically(path, daily::render_dataset(&report).as_bytes())?;
+    }
+    Ok(match args.format {
+        Format::Json => daily::render_json(data),
+        Format::Text => daily::render_text(&report, style),
+        Format::Csv => tokenledger_render::csv::render(data),
+        Format::Markdown => tokenledger_render::markdown::render(data),
+    })
+}
+
+/// The groupings the daily digest needs, all computed in one pass.
+fn daily_groupings() -> Vec<Vec<GroupKey>> {
+    use GroupKey::*;
+    vec![
+        vec![],
+        vec![Model],
+        vec![Agent],
+        vec![Hour],
+        vec![Hour, Model],
+        vec![Hour, Agent],
+        vec![Session, Agent, Model],
+    ]
+}
+
+fn display_zone(ctx: &Context, flag: Option<&str>) -> anyhow::Result<(TimeZone, String)> {
+    let name = flag
+        .map(str::to_string)
+        .or_else(|| ctx.config.report.tz.clone())
+        .unwrap_or_else(|| "UTC".to_string());
+    let tz = TimeZone::get(&name).map_err(|e| {
+        invalid(format!("--tz {name:?} is not a known IANA time zone ({e}); try Europe/Berlin or UTC"))
+    })?;
+    Ok((tz, name))
+}
+
+fn window(args: &ReportArgs, daily: bool, tz: &TimeZone, now: Timestamp) -> anyhow::Result<TimeWindow> {
+    let bound = |text: &Option<String>, flag: &str| -> anyhow::Result<Option<Timestamp>> {
+        text.as_deref()
+            .map(|t| parse_bound(t, tz).map_err(|e| invalid(format!("--{flag}: {e}"))))
+            .transpose()
+    };
+    let since = bound(&args.since, "since")?;
+    let until = bound(&args.until, "until")?;
+    let period = match &args.period {
+        Some(text) => Period::parse(text).map_err(|e| invalid(format!("--period: {e}")))?,
+        None if daily => Period::Hours(24),
+        None => Period::All,
+    };
+    let window = match since {
+        Some(since) => TimeWindow { since: Some(since), until },
+        None => {
+            let end = until.unwrap_or(now);
+            let since = period.since(end);
+            // A lookback window ends now; an explicit --until ends where it says.
+            let until = until.or(if period == Period::All { None } else { Some(now_inclusive(now)) });
+            TimeWindow { since, until }
+        }
+    };
+    if let (Some(s), Some(u)) = (window.since, window.until)
+        && s >= u
+    {
+        return Err(invalid(format!("--since {s} is not before --until {u}")));
+    }
+    Ok(window)
+}
+
+/// `until` is exclusive; an entry logged this very second still belongs to "now".
+fn now_inclusive(now: Timestamp) -> Timestamp {
+    now.checked_add(jiff::SignedDuration::from_secs(1)).unwrap_or(now)
+}
+
+/// Temp file plus rename, so a reader never sees half a dataset.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! What every command needs: the home, the config, the price table, and how to print.
+
+use crate::cli::{ColorChoice, GlobalArgs};
+use anyhow::Context as _;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use tokenledger_core::config::Config;
+use tokenledger_core::paths::{resolve_config, resolve_home};
+use tokenledger_core::pricing::PriceTable;
+use tokenledger_core::register::Register;
+
+pub struct Context {
+    pub home: PathBuf,
+    pub config_path: PathBuf,
+    pub config: Config,
+    pub color: bool,
+}
+
+impl Context {
+    pub fn load(global: &GlobalArgs) -> anyhow::Result<Context> {
+        let home = resolve_home(global.home.as_deref());
+        let config_path = resolve_config(global.config.as_deref());
+        let (config, warnings) = Config::load(&config_path)?;
+        for warning in warnings {
+            warn(&warning);
+        }
+        Ok(Context {
+            home,
+            config_path,
+            config,
+            color: use_color(global.color),
+        })
+    }
+
+    pub fn register(&self) -> Register {
+        match &self.config.register.path {
+            Some(path) => Register::at(path.clone()),
+            None => Register::in_home(&self.home),
+        }
+    }
+
+    pub fn prices(&self) -> anyhow::Result<PriceTable> {
+        PriceTable::load(&self.config.pricing, Some(&self.config_path))
+            .with_context(|| format!("loading prices configured in {}", self.config_path.display()))
+    }
+}
+
+/// Colour only on a terminal, never under NO_COLOR or TERM=dumb unless forced.
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        }
+    }
+}
+
+/// Every warning goes through here, to stderr.
+pub fn warn(message: &dyn std::fmt::Display) {
+    eprintln!("tokenledger: warning: {message}");
+}
+
+/// Invalid input is exit 2 (like clap's usage errors); anything else is 1.
+pub fn exit_code_for(err: &anyhow::Error) -> u8 {
+    let invalid = err.chain().any(|cause| {
+        cause.downcast_ref::<InvalidInput>().is_some()
+            || matches!(
+                cause.downcast_ref::<tokenledger_core::Error>(),
+                Some(tokenledger_core::Error::InvalidField { .. })
+            )
+    });
+    if invalid { 2 } else { 1 }
+}
+
+/// A user-input problem found by the CLI itself.
+#[derive(Debug)]
+pub struct InvalidInput(pub String);
+
+impl std::fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidInput {}
+
+pub fn invalid(message: impl Into<String>) -> anyhow::Error {
+    InvalidInput(message.into()).into()
+}
