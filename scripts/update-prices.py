@@ -220,8 +220,11 @@ def main():
     ap.add_argument("--out", default=os.path.join(here, "..", "crates", "tokenledger-core", "data", "prices.json"))
     args = ap.parse_args()
 
-    with open(args.litellm_json, encoding="utf-8") as f:
-        data = json.load(f)
+    try:
+        with open(args.litellm_json, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        sys.exit(f"{args.litellm_json}: {e}")
     if not isinstance(data, dict):
         sys.exit(f"{args.litellm_json}: expected a JSON object keyed by model")
     version = args.version or detect_version(args.litellm_json)

@@ -41,7 +41,14 @@ struct Acc {
 }
 
 impl Acc {
-    fn add(&mut self, tokens: &TokenCounts, cost: Option<f64>, model: u32, session: u64, at: Timestamp) {
+    fn add(
+        &mut self,
+        tokens: &TokenCounts,
+        cost: Option<f64>,
+        model: u32,
+        session: u64,
+        at: Timestamp,
+    ) {
         self.tokens.add(tokens);
         match cost {
             Some(c) => self.cost += c,
@@ -98,7 +105,12 @@ pub struct Aggregator<'a> {
 }
 
 impl<'a> Aggregator<'a> {
-    pub fn new(prices: &'a PriceTable, filters: Filters, tz: TimeZone, groupings: Vec<Vec<GroupKey>>) -> Self {
+    pub fn new(
+        prices: &'a PriceTable,
+        filters: Filters,
+        tz: TimeZone,
+        groupings: Vec<Vec<GroupKey>>,
+    ) -> Self {
         Aggregator {
             prices,
             filters: filters.canonicalized(),
@@ -120,15 +132,22 @@ impl<'a> Aggregator<'a> {
 
     pub fn add(&mut self, event: &UsageEvent) {
         let (canonical, price) = self.model_info(&event.model);
-        if !self.filters.is_empty() && !self.filters.accepts(event, &self.strings.names[canonical as usize]) {
+        if !self.filters.is_empty()
+            && !self
+                .filters
+                .accepts(event, &self.strings.names[canonical as usize])
+        {
             return;
         }
         let cost = match event.reported_cost {
             Some(c) => Some(c),
-            None => price.map(|price| cost_usd(&price, &event.tokens, tier_rule(event.source), false)),
+            None => {
+                price.map(|price| cost_usd(&price, &event.tokens, tier_rule(event.source), false))
+            }
         };
         let session = xxhash_rust::xxh3::xxh3_64(event.session.as_bytes());
-        self.totals.add(&event.tokens, cost, canonical, session, event.timestamp);
+        self.totals
+            .add(&event.tokens, cost, canonical, session, event.timestamp);
         let local = self.local_seconds(event.timestamp);
         for g in 0..self.groupings.len() {
             self.key_buf.clear();
@@ -144,8 +163,12 @@ impl<'a> Aggregator<'a> {
                     GroupKey::Model => i64::from(canonical),
                     GroupKey::Agent => i64::from(self.strings.id(&event.agent_id)),
                     GroupKey::Session => i64::from(self.strings.id(&event.session)),
-                    GroupKey::Task => i64::from(self.strings.id(event.task.as_deref().unwrap_or(""))),
-                    GroupKey::Project => i64::from(self.strings.id(event.project.as_deref().unwrap_or(""))),
+                    GroupKey::Task => {
+                        i64::from(self.strings.id(event.task.as_deref().unwrap_or("")))
+                    }
+                    GroupKey::Project => {
+                        i64::from(self.strings.id(event.project.as_deref().unwrap_or("")))
+                    }
                     GroupKey::Source => event.source as i64,
                 };
                 self.key_buf.push(part);
@@ -153,7 +176,9 @@ impl<'a> Aggregator<'a> {
             let groups = &mut self.groupings[g].groups;
             let acc = match groups.get_mut(&self.key_buf[..]) {
                 Some(acc) => acc,
-                None => groups.entry(self.key_buf.clone().into_boxed_slice()).or_default(),
+                None => groups
+                    .entry(self.key_buf.clone().into_boxed_slice())
+                    .or_default(),
             };
             acc.add(&event.tokens, cost, canonical, session, event.timestamp);
         }
@@ -161,11 +186,12 @@ impl<'a> Aggregator<'a> {
 
     fn model_info(&mut self, model: &str) -> (u32, Option<ModelPrice>) {
         if let Some(info) = self.models.get(model) {
-            return (info.canonical, info.price.clone());
+            return (info.canonical, info.price);
         }
         let canonical = self.strings.id(&canonical_model_name(model));
-        let price = self.prices.lookup(model).map(|m| m.price.clone());
-        self.models.insert(model.to_string(), ModelInfo { canonical, price: price.clone() });
+        let price = self.prices.lookup(model).map(|m| *m.price);
+        self.models
+            .insert(model.to_string(), ModelInfo { canonical, price });
         (canonical, price)
     }
 
@@ -213,7 +239,13 @@ impl<'a> Aggregator<'a> {
                         .zip(key.iter())
                         .map(|(&k, &v)| (k, self.display(k, v)))
                         .collect();
-                    (key.to_vec(), Row { keys, measures: self.measures(acc) })
+                    (
+                        key.to_vec(),
+                        Row {
+                            keys,
+                            measures: self.measures(acc),
+                        },
+                    )
                 })
                 .collect();
             let has_time = grouping.keys.iter().any(|k| k.is_time());
@@ -244,8 +276,14 @@ impl<'a> Aggregator<'a> {
     fn display(&self, key: GroupKey, value: i64) -> String {
         match key {
             GroupKey::Hour => civil(value * 3600).strftime("%Y-%m-%dT%H:00").to_string(),
-            GroupKey::Day | GroupKey::Week => civil(value * 86_400).strftime("%Y-%m-%d").to_string(),
-            GroupKey::Month => format!("{:04}-{:02}", value.div_euclid(12), value.rem_euclid(12) + 1),
+            GroupKey::Day | GroupKey::Week => {
+                civil(value * 86_400).strftime("%Y-%m-%d").to_string()
+            }
+            GroupKey::Month => format!(
+                "{:04}-{:02}",
+                value.div_euclid(12),
+                value.rem_euclid(12) + 1
+            ),
             GroupKey::Source => SourceKind::ALL
                 .get(value as usize)
                 .map_or("unknown", |s| s.as_str())

@@ -50,7 +50,9 @@ impl Config {
     pub fn load(path: &Path) -> Result<(Config, Vec<Warning>)> {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Config::default(), Vec::new())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Config::default(), Vec::new()));
+            }
             Err(e) => return Err(Error::io(path, e)),
         };
         Config::parse(&text, path)
@@ -70,15 +72,21 @@ impl Config {
                 message: format!("unknown section [{k}] ignored"),
             })
             .collect();
-        let mut config: Config = table.try_into().map_err(|e: toml::de::Error| Error::Config {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        let mut config: Config = table
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::Config {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
         // Relative paths in the config are relative to the config file.
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut config.register.path, &mut config.report.dataset_output, &mut config.pricing.litellm_file]
-            .into_iter()
-            .flatten()
+        for p in [
+            &mut config.register.path,
+            &mut config.report.dataset_output,
+            &mut config.pricing.litellm_file,
+        ]
+        .into_iter()
+        .flatten()
         {
             if p.is_relative() {
                 *p = base.join(&*p);

@@ -10,12 +10,17 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path} is a directory, not a register file; point --home or TOKENLEDGER_HOME elsewhere or remove the directory")]
+    #[error(
+        "{path} is a directory, not a register file; point --home or TOKENLEDGER_HOME elsewhere or remove the directory"
+    )]
     RegisterIsDirectory { path: PathBuf },
     #[error("{path} is read-only; fix its permissions (chmod u+w) or choose another --home")]
     ReadOnly { path: PathBuf },
     #[error("invalid {field}: {message}")]
-    InvalidField { field: &'static str, message: String },
+    InvalidField {
+        field: &'static str,
+        message: String,
+    },
     #[error("{path}: {message}")]
     Config { path: PathBuf, message: String },
     #[error(transparent)]

@@ -131,7 +131,14 @@ mod tests {
         let mut seen = Vec::new();
         let total = scan_lines(
             text.as_bytes(),
-            |line| Some((line.number, line.offset, line.terminated, line.bytes.to_vec())),
+            |line| {
+                Some((
+                    line.number,
+                    line.offset,
+                    line.terminated,
+                    line.bytes.to_vec(),
+                ))
+            },
             |batch| seen.extend(batch),
         )
         .unwrap();

@@ -13,6 +13,7 @@ pub mod pricing;
 pub mod query;
 pub mod register;
 pub mod report;
+pub mod rotate;
 pub mod source;
 pub mod time;
 

@@ -23,7 +23,9 @@ impl TimeWindow {
 
     /// Whether any instant of the UTC calendar month may fall in the window.
     pub fn may_contain_month(&self, year: i16, month: i8) -> bool {
-        let Ok(start) = jiff::civil::date(year, month, 1).to_zoned_datetime(jiff::tz::TimeZone::UTC) else {
+        let Ok(start) =
+            jiff::civil::date(year, month, 1).to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        else {
             return true;
         };
         let Ok(end) = start.checked_add(jiff::Span::new().months(1)) else {
@@ -46,7 +48,10 @@ pub struct Filters {
 
 impl Filters {
     pub fn is_empty(&self) -> bool {
-        self.agents.is_empty() && self.models.is_empty() && self.tasks.is_empty() && self.sessions.is_empty()
+        self.agents.is_empty()
+            && self.models.is_empty()
+            && self.tasks.is_empty()
+            && self.sessions.is_empty()
     }
 
     pub fn canonicalized(mut self) -> Filters {
@@ -63,7 +68,10 @@ impl Filters {
             && any(&self.models, canonical_model)
             && any(&self.sessions, &event.session)
             && (self.tasks.is_empty()
-                || event.task.as_deref().is_some_and(|t| self.tasks.iter().any(|v| v == t)))
+                || event
+                    .task
+                    .as_deref()
+                    .is_some_and(|t| self.tasks.iter().any(|v| v == t)))
     }
 }
 
@@ -116,7 +124,10 @@ impl GroupKey {
     }
 
     pub fn is_time(self) -> bool {
-        matches!(self, GroupKey::Hour | GroupKey::Day | GroupKey::Week | GroupKey::Month)
+        matches!(
+            self,
+            GroupKey::Hour | GroupKey::Day | GroupKey::Week | GroupKey::Month
+        )
     }
 
     pub fn parse_list(text: &str) -> Result<Vec<GroupKey>, String> {
@@ -124,7 +135,11 @@ impl GroupKey {
         for part in text.split(',').filter(|p| !p.trim().is_empty()) {
             let key = GroupKey::parse(part).ok_or_else(|| {
                 let known: Vec<_> = GroupKey::ALL.iter().map(|k| k.name()).collect();
-                format!("unknown group key {:?}; use one or more of {}", part.trim(), known.join(", "))
+                format!(
+                    "unknown group key {:?}; use one or more of {}",
+                    part.trim(),
+                    known.join(", ")
+                )
             })?;
             if !keys.contains(&key) {
                 keys.push(key);

@@ -43,7 +43,12 @@ impl ReportData {
     }
 }
 
-pub fn run(sources: &[&dyn Source], prices: &PriceTable, spec: ReportSpec, now: Timestamp) -> Result<ReportData> {
+pub fn run(
+    sources: &[&dyn Source],
+    prices: &PriceTable,
+    spec: ReportSpec,
+    now: Timestamp,
+) -> Result<ReportData> {
     let mut aggregator = Aggregator::new(prices, spec.filters, spec.tz, spec.groupings.clone());
     let mut warnings = Vec::new();
     for source in sources {

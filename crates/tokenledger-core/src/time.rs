@@ -129,7 +129,10 @@ impl Period {
         if text == "all" {
             return Ok(Period::All);
         }
-        let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+        let (number, unit) = text.split_at(
+            text.find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(text.len()),
+        );
         let n: i64 = number
             .parse()
             .map_err(|_| format!("{text:?} is not a period; use 24h, 7d, 30d or all"))?;

@@ -40,8 +40,12 @@ impl Context {
     }
 
     pub fn prices(&self) -> anyhow::Result<PriceTable> {
-        PriceTable::load(&self.config.pricing, Some(&self.config_path))
-            .with_context(|| format!("loading prices configured in {}", self.config_path.display()))
+        PriceTable::load(&self.config.pricing, Some(&self.config_path)).with_context(|| {
+            format!(
+                "loading prices configured in {}",
+                self.config_path.display()
+            )
+        })
     }
 }
 

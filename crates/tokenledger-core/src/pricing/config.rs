@@ -17,7 +17,9 @@ use serde::Deserialize;
 
 use super::model_name::canonical_model_name;
 use super::table::{Layer, LayerEntry};
-use super::{LongContextPrice, ModelPrice, PriceOrigin, PricingError, default_cache_prices, is_claude};
+use super::{
+    LongContextPrice, ModelPrice, PriceOrigin, PricingError, default_cache_prices, is_claude,
+};
 
 /// Unknown keys are errors so a typo (`cache_raed`) is reported, not ignored.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -52,9 +54,9 @@ impl ModelPriceOverride {
         let claude = is_claude(&canonical_model_name(model));
         let (read, write_5m, write_1h) = default_cache_prices(claude, self.input);
         let cache_write_5m = self.cache_write_5m.unwrap_or(write_5m);
-        let cache_write_1h = self
-            .cache_write_1h
-            .unwrap_or(if claude { write_1h } else { cache_write_5m });
+        let cache_write_1h =
+            self.cache_write_1h
+                .unwrap_or(if claude { write_1h } else { cache_write_5m });
         let tiered = self.input_above_200k.is_some() || self.output_above_200k.is_some();
         let long_context = tiered.then(|| {
             let input = self.input_above_200k.unwrap_or(self.input);
@@ -126,9 +128,15 @@ pub(crate) fn overrides_layer(
             field: field.to_owned(),
             reason: format!("must be a finite, non-negative number (got {v})"),
         })?;
-        entries.push(LayerEntry { key: model.clone(), provider: None, price: o.to_price(model) });
+        entries.push(LayerEntry {
+            key: model.clone(),
+            provider: None,
+            price: o.to_price(model),
+        });
     }
-    let origin = PriceOrigin::Config { path: config_path.map(Path::to_path_buf) };
+    let origin = PriceOrigin::Config {
+        path: config_path.map(Path::to_path_buf),
+    };
     Ok(Layer::new(origin, entries))
 }
 
@@ -157,23 +165,36 @@ mod tests {
     fn claude_defaults_follow_anthropic_multipliers() {
         let cfg = parse("[models.claude-x-9]\ninput = 4\noutput = 20\n").unwrap();
         let p = cfg.models["claude-x-9"].to_price("claude-x-9");
-        assert_eq!((p.cache_read, p.cache_write_5m, p.cache_write_1h), (0.4, 5.0, 8.0));
+        assert_eq!(
+            (p.cache_read, p.cache_write_5m, p.cache_write_1h),
+            (0.4, 5.0, 8.0)
+        );
         assert_eq!(p.long_context, None);
     }
 
     #[test]
     fn other_models_default_cache_to_input() {
-        let cfg = parse("[models.\"glm-4.7\"]\ninput = 0.6\noutput = 2.2\ncache_write = 0.7\n").unwrap();
+        let cfg =
+            parse("[models.\"glm-4.7\"]\ninput = 0.6\noutput = 2.2\ncache_write = 0.7\n").unwrap();
         let p = cfg.models["glm-4.7"].to_price("glm-4.7");
-        assert_eq!((p.cache_read, p.cache_write_5m, p.cache_write_1h), (0.6, 0.7, 0.7));
+        assert_eq!(
+            (p.cache_read, p.cache_write_5m, p.cache_write_1h),
+            (0.6, 0.7, 0.7)
+        );
     }
 
     #[test]
     fn long_context_from_above_200k() {
         let cfg = parse("[models.claude-y]\ninput = 3\noutput = 15\ninput_above_200k = 6\noutput_above_200k = 22.5\n").unwrap();
-        let lc = cfg.models["claude-y"].to_price("claude-y").long_context.unwrap();
+        let lc = cfg.models["claude-y"]
+            .to_price("claude-y")
+            .long_context
+            .unwrap();
         assert_eq!((lc.threshold, lc.input, lc.output), (200_000, 6.0, 22.5));
-        assert_eq!((lc.cache_read, lc.cache_write_5m, lc.cache_write_1h), (0.6, 7.5, 12.0));
+        assert_eq!(
+            (lc.cache_read, lc.cache_write_5m, lc.cache_write_1h),
+            (0.6, 7.5, 12.0)
+        );
     }
 
     #[test]
@@ -181,7 +202,10 @@ mod tests {
         let err = parse("[models.m]\ninput = 1\noutput = 1\ncache_raed = 1\n").unwrap_err();
         assert!(err.to_string().contains("cache_raed"), "{err}");
         assert!(parse("litellm_fiel = \"x\"\n").is_err());
-        assert!(parse("[models.m]\ninput = 1\n").is_err(), "output is required");
+        assert!(
+            parse("[models.m]\ninput = 1\n").is_err(),
+            "output is required"
+        );
     }
 
     #[test]
@@ -189,13 +213,19 @@ mod tests {
         let cfg = parse("[models.m]\ninput = -1\noutput = 1\n").unwrap();
         let err = overrides_layer(&cfg, Some(Path::new("/etc/tl/config.toml"))).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("/etc/tl/config.toml") && msg.contains("`input`"), "{msg}");
+        assert!(
+            msg.contains("/etc/tl/config.toml") && msg.contains("`input`"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn relative_files_are_next_to_the_config() {
         let p = resolve_path(Path::new("p.json"), Some(Path::new("/cfg/config.toml")));
         assert_eq!(p, Path::new("/cfg/p.json"));
-        assert_eq!(resolve_path(Path::new("/abs.json"), None), Path::new("/abs.json"));
+        assert_eq!(
+            resolve_path(Path::new("/abs.json"), None),
+            Path::new("/abs.json")
+        );
     }
 }

@@ -33,7 +33,13 @@ pub fn cost_usd(price: &ModelPrice, tokens: &TokenCounts, rule: TierRule, fast: 
         tokens.cache_write_5m,
         tokens.cache_write_1h,
     ];
-    let base = rates(price.input, price.output, price.cache_read, price.cache_write_5m, price.cache_write_1h);
+    let base = rates(
+        price.input,
+        price.output,
+        price.cache_read,
+        price.cache_write_5m,
+        price.cache_write_1h,
+    );
     let micro_usd: f64 = match (rule, &price.long_context) {
         (TierRule::WholeRequest, Some(lc)) if tokens.prompt() > lc.threshold => {
             dot(&counts, &long_rates(lc))
@@ -51,7 +57,11 @@ pub fn cost_usd(price: &ModelPrice, tokens: &TokenCounts, rule: TierRule, fast: 
         }
         _ => dot(&counts, &base),
     };
-    let multiplier = if fast { price.fast_multiplier.unwrap_or(1.0) } else { 1.0 };
+    let multiplier = if fast {
+        price.fast_multiplier.unwrap_or(1.0)
+    } else {
+        1.0
+    };
     micro_usd / 1e6 * multiplier
 }
 
@@ -60,7 +70,13 @@ fn rates(input: f64, output: f64, read: f64, write_5m: f64, write_1h: f64) -> [f
 }
 
 fn long_rates(lc: &LongContextPrice) -> [f64; 5] {
-    rates(lc.input, lc.output, lc.cache_read, lc.cache_write_5m, lc.cache_write_1h)
+    rates(
+        lc.input,
+        lc.output,
+        lc.cache_read,
+        lc.cache_write_5m,
+        lc.cache_write_1h,
+    )
 }
 
 fn dot(counts: &[u64; 5], rates: &[f64; 5]) -> f64 {
@@ -96,7 +112,12 @@ mod tests {
 
     #[test]
     fn reasoning_is_not_added() {
-        let t = TokenCounts { input: 1000, output: 500, reasoning: 400, ..Default::default() };
+        let t = TokenCounts {
+            input: 1000,
+            output: 500,
+            reasoning: 400,
+            ..Default::default()
+        };
         let c = cost_usd(&sonnet_4_5(), &t, TierRule::WholeRequest, false);
         assert!(close(c, 0.0105), "{c}");
     }
@@ -104,18 +125,34 @@ mod tests {
     #[test]
     fn fast_multiplies_everything() {
         let mut p = sonnet_4_5();
-        let t = TokenCounts { input: 1000, output: 500, cache_read: 1000, ..Default::default() };
+        let t = TokenCounts {
+            input: 1000,
+            output: 500,
+            cache_read: 1000,
+            ..Default::default()
+        };
         let normal = cost_usd(&p, &t, TierRule::WholeRequest, false);
-        assert!(close(cost_usd(&p, &t, TierRule::WholeRequest, true), normal), "no multiplier → 1.0");
+        assert!(
+            close(cost_usd(&p, &t, TierRule::WholeRequest, true), normal),
+            "no multiplier → 1.0"
+        );
         p.fast_multiplier = Some(6.0);
-        assert!(close(cost_usd(&p, &t, TierRule::WholeRequest, true), normal * 6.0));
+        assert!(close(
+            cost_usd(&p, &t, TierRule::WholeRequest, true),
+            normal * 6.0
+        ));
     }
 
     #[test]
     fn whole_request_tier_is_decided_by_the_whole_prompt() {
         // 150k input + 100k cache read = 250k prompt: Anthropic reprices all of
         // it, while no single category crosses 200k for ccusage.
-        let t = TokenCounts { input: 150_000, cache_read: 100_000, output: 2_000, ..Default::default() };
+        let t = TokenCounts {
+            input: 150_000,
+            cache_read: 100_000,
+            output: 2_000,
+            ..Default::default()
+        };
         let whole = cost_usd(&sonnet_4_5(), &t, TierRule::WholeRequest, false);
         // 150000*6 + 100000*0.6 + 2000*22.5 = 900000 + 60000 + 45000
         assert!(close(whole, 1.005), "{whole}");
@@ -126,7 +163,13 @@ mod tests {
 
     #[test]
     fn threshold_is_exclusive() {
-        let t = TokenCounts { input: 200_000, ..Default::default() };
-        assert!(close(cost_usd(&sonnet_4_5(), &t, TierRule::WholeRequest, false), 0.6));
+        let t = TokenCounts {
+            input: 200_000,
+            ..Default::default()
+        };
+        assert!(close(
+            cost_usd(&sonnet_4_5(), &t, TierRule::WholeRequest, false),
+            0.6
+        ));
     }
 }

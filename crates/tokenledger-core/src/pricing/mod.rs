@@ -62,10 +62,16 @@ pub struct LongContextPrice {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PriceOrigin {
-    Config { path: Option<PathBuf> },
-    LiteLlmFile { path: PathBuf },
+    Config {
+        path: Option<PathBuf>,
+    },
+    LiteLlmFile {
+        path: PathBuf,
+    },
     /// The embedded snapshot, e.g. `snapshot: "litellm 1.109.1"`.
-    Embedded { snapshot: String },
+    Embedded {
+        snapshot: String,
+    },
     /// `data/prices-supplement.json`, for models the snapshot lacks.
     Supplement,
 }
@@ -124,7 +130,11 @@ fn round_price(v: f64) -> f64 {
 /// conservative choice for providers that bill cache traffic as plain input.
 fn default_cache_prices(claude: bool, input: f64) -> (f64, f64, f64) {
     if claude {
-        (round_price(input * 0.1), round_price(input * 1.25), round_price(input * 2.0))
+        (
+            round_price(input * 0.1),
+            round_price(input * 1.25),
+            round_price(input * 2.0),
+        )
     } else {
         (input, input, input)
     }
@@ -153,7 +163,10 @@ fn validate(p: &ModelPrice) -> Result<(), (&'static str, f64)> {
     {
         return Err(("fast_multiplier", f));
     }
-    match fields.into_iter().find(|(_, v)| !(v.is_finite() && *v >= 0.0)) {
+    match fields
+        .into_iter()
+        .find(|(_, v)| !(v.is_finite() && *v >= 0.0))
+    {
         Some(bad) => Err(bad),
         None => Ok(()),
     }

@@ -98,8 +98,7 @@ fn strip_bedrock_version(s: &str) -> &str {
         None => (suffix, None),
     };
     let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-    if digits(major) && minor.is_none_or(digits) && s[..i].ends_with(|c: char| c.is_ascii_digit())
-    {
+    if digits(major) && minor.is_none_or(digits) && s[..i].ends_with(|c: char| c.is_ascii_digit()) {
         &s[..i]
     } else {
         s
@@ -151,7 +150,10 @@ pub(crate) fn creator_of(canonical: &str) -> Option<&'static str> {
         (&["deepseek"], "deepseek"),
         (&["grok"], "xai"),
         (&["kimi", "moonshot"], "moonshot"),
-        (&["mistral", "codestral", "devstral", "ministral", "magistral"], "mistral"),
+        (
+            &["mistral", "codestral", "devstral", "ministral", "magistral"],
+            "mistral",
+        ),
     ];
     FAMILIES
         .iter()
@@ -159,24 +161,31 @@ pub(crate) fn creator_of(canonical: &str) -> Option<&'static str> {
         .map(|(_, creator)| *creator)
 }
 
-/// 0 = the creator itself, 1 = a cloud re-hosting it at list price, 2 = anyone else.
+/// [`provider_rank`] of a provider that is neither the creator nor a list-price host.
+pub(crate) const RESELLER: u8 = 9;
+
+/// 0 = the creator itself, then clouds re-hosting it at list price (best
+/// first, as in `scripts/update-prices.py`), [`RESELLER`] = anyone else.
 pub(crate) fn provider_rank(canonical: &str, provider: Option<&str>) -> u8 {
+    const HOSTS: &[(&str, &[&str])] = &[
+        (
+            "anthropic",
+            &["bedrock_converse", "bedrock", "vertex_ai-anthropic_models"],
+        ),
+        ("gemini", &["vertex_ai-language-models", "vertex_ai"]),
+        ("openai", &["azure"]),
+    ];
     let (Some(creator), Some(provider)) = (creator_of(canonical), provider) else {
-        return 2;
-    };
-    let host = match creator {
-        "anthropic" => ["bedrock", "vertex_ai-anthropic"].iter().any(|h| provider.starts_with(h)),
-        "gemini" => provider.starts_with("vertex_ai"),
-        "openai" => provider == "azure" || provider == "text-completion-openai",
-        _ => false,
+        return RESELLER;
     };
     if provider == creator {
-        0
-    } else if host {
-        1
-    } else {
-        2
+        return 0;
     }
+    HOSTS
+        .iter()
+        .find(|(c, _)| *c == creator)
+        .and_then(|(_, hosts)| hosts.iter().position(|h| *h == provider))
+        .map_or(RESELLER, |i| i as u8 + 1)
 }
 
 #[cfg(test)]
@@ -191,7 +200,10 @@ mod tests {
             ("Claude-Sonnet-4.5", "claude-sonnet-4-5"),
             ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5"),
             ("claude-sonnet-4-5@20250929", "claude-sonnet-4-5"),
-            ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "claude-sonnet-4-5"),
+            (
+                "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+                "claude-sonnet-4-5",
+            ),
             ("anthropic.claude-opus-4-6-v1", "claude-opus-4-6"),
             ("openrouter/anthropic/claude-opus-4.1", "claude-opus-4-1"),
             ("vertex_ai/claude-opus-4-7@default", "claude-opus-4-7"),
@@ -210,7 +222,10 @@ mod tests {
 
     #[test]
     fn normalized_keeps_the_date() {
-        assert_eq!(normalized_model_name("openai/GPT-4o-2024-05-13"), "gpt-4o-2024-05-13");
+        assert_eq!(
+            normalized_model_name("openai/GPT-4o-2024-05-13"),
+            "gpt-4o-2024-05-13"
+        );
         assert_eq!(
             normalized_model_name("claude-sonnet-4-5@20250929"),
             "claude-sonnet-4-5-20250929"
@@ -221,7 +236,10 @@ mod tests {
     fn versions_are_not_dates() {
         assert_eq!(split_date("claude-opus-4-1"), None);
         assert_eq!(split_date("-20250514"), None);
-        assert_eq!(split_date("claude-opus-4-20250514"), Some(("claude-opus-4", "20250514")));
+        assert_eq!(
+            split_date("claude-opus-4-20250514"),
+            Some(("claude-opus-4", "20250514"))
+        );
     }
 
     proptest! {

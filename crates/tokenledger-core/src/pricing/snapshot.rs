@@ -78,7 +78,8 @@ pub(crate) fn embedded() -> &'static Embedded {
 }
 
 fn build(snapshot: &str, supplement: &str) -> Result<Embedded, String> {
-    let snap: PriceFile = serde_json::from_str(snapshot).map_err(|e| format!("prices.json: {e}"))?;
+    let snap: PriceFile =
+        serde_json::from_str(snapshot).map_err(|e| format!("prices.json: {e}"))?;
     let supp: PriceFile =
         serde_json::from_str(supplement).map_err(|e| format!("prices-supplement.json: {e}"))?;
     let label = format!("{} {}", snap.source, snap.version);
@@ -89,7 +90,11 @@ fn build(snapshot: &str, supplement: &str) -> Result<Embedded, String> {
         if price.input == 0.0 && price.output == 0.0 {
             continue; // all-zero means "LiteLLM does not know", never "free"
         }
-        entries.push(LayerEntry { key: key.clone(), provider: e.provider.clone(), price });
+        entries.push(LayerEntry {
+            key: key.clone(),
+            provider: e.provider.clone(),
+            price,
+        });
     }
 
     // The supplement sits under the snapshot: for a model the snapshot has it
@@ -106,12 +111,21 @@ fn build(snapshot: &str, supplement: &str) -> Result<Embedded, String> {
             validate(&have.price).map_err(|(f, v)| format!("supplement {key}: `{f}` is {v}"))?;
         } else {
             let price = e.price(key).map_err(|m| format!("supplement {m}"))?;
-            extra.push(LayerEntry { key: key.clone(), provider: e.provider.clone(), price });
+            extra.push(LayerEntry {
+                key: key.clone(),
+                provider: e.provider.clone(),
+                price,
+            });
         }
     }
 
     Ok(Embedded {
-        snapshot: Layer::new(PriceOrigin::Embedded { snapshot: label.clone() }, entries),
+        snapshot: Layer::new(
+            PriceOrigin::Embedded {
+                snapshot: label.clone(),
+            },
+            entries,
+        ),
         supplement: Layer::new(PriceOrigin::Supplement, extra),
         label,
     })
@@ -142,10 +156,16 @@ mod tests {
         assert_eq!((p.input, p.fast_multiplier), (3.0, Some(2.0)));
         assert_eq!(p.long_context.map(|l| l.output), Some(22.5));
         // Defaults follow Anthropic's multipliers for Claude only.
-        assert_eq!((p.cache_read, p.cache_write_5m, p.cache_write_1h), (0.3, 3.75, 6.0));
+        assert_eq!(
+            (p.cache_read, p.cache_write_5m, p.cache_write_1h),
+            (0.3, 3.75, 6.0)
+        );
         let (key, g) = e.supplement.get(0);
         assert_eq!(key, "glm-x");
-        assert_eq!((g.cache_read, g.cache_write_5m, g.cache_write_1h), (0.1, 0.1, 0.1));
+        assert_eq!(
+            (g.cache_read, g.cache_write_5m, g.cache_write_1h),
+            (0.1, 0.1, 0.1)
+        );
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! The layered price table and model lookup.
 
+use std::cmp::Reverse;
 use std::path::Path;
 use std::sync::{OnceLock, PoisonError, RwLock};
 
 use rustc_hash::FxHashMap;
 
-use super::model_name::{canonical_model_name, normalized_model_name, provider_rank};
+use super::model_name::{
+    RESELLER, canonical_model_name, normalized_model_name, provider_rank, split_date,
+};
 use super::{ModelPrice, PriceOrigin, PricingConfig, PricingError, config, litellm, snapshot};
 
 /// Distinct model strings remembered by [`PriceTable::lookup`]; past this,
@@ -25,18 +28,22 @@ pub(crate) struct LayerEntry {
 pub(crate) struct Layer {
     origin: PriceOrigin,
     entries: Vec<LayerEntry>,
+    /// [`provider_rank`] per entry.
+    provider_rank: Vec<u8>,
     exact: FxHashMap<String, u32>,
     normalized: FxHashMap<String, u32>,
     canonical: FxHashMap<String, u32>,
 }
 
 /// Which of several keys with the same normalized/canonical form answers for
-/// it: the creator's own entry, then the least decorated, undated, shortest key.
-type Rank = (u8, bool, bool, usize, u32);
+/// it: the creator's own entry first, then an undated or the newest dated
+/// key, then the least decorated, shortest one.
+type Rank = (u8, bool, Reverse<u64>, bool, usize, u32);
 
 impl Layer {
     pub(crate) fn new(origin: PriceOrigin, mut entries: Vec<LayerEntry>) -> Layer {
         entries.sort_by(|a, b| a.key.cmp(&b.key));
+        let mut provider_ranks = Vec::with_capacity(entries.len());
         let mut exact = FxHashMap::default();
         let mut normalized: FxHashMap<String, Rank> = FxHashMap::default();
         let mut canonical: FxHashMap<String, Rank> = FxHashMap::default();
@@ -44,10 +51,17 @@ impl Layer {
             let lower = e.key.trim().to_ascii_lowercase();
             let norm = normalized_model_name(&e.key);
             let canon = canonical_model_name(&e.key);
+            let provider = provider_rank(&canon, e.provider.as_deref());
+            let date = split_date(&norm).map_or(0, |(_, d)| {
+                d.bytes()
+                    .filter(u8::is_ascii_digit)
+                    .fold(0u64, |n, b| n * 10 + u64::from(b - b'0'))
+            });
             let rank = (
-                provider_rank(&canon, e.provider.as_deref()),
+                provider,
+                date != 0,
+                Reverse(date),
                 lower != norm,
-                norm != canon,
                 e.key.len(),
                 i,
             );
@@ -58,31 +72,42 @@ impl Layer {
                 }
             }
             exact.entry(lower).or_insert(i);
+            provider_ranks.push(provider);
         }
-        let index = |m: FxHashMap<String, Rank>| m.into_iter().map(|(k, r)| (k, r.4)).collect();
+        let index = |m: FxHashMap<String, Rank>| m.into_iter().map(|(k, r)| (k, r.5)).collect();
         Layer {
             origin,
             entries,
+            provider_rank: provider_ranks,
             exact,
             normalized: index(normalized),
             canonical: index(canonical),
         }
     }
 
-    /// Exact key → same spelling without decorations → same model without a
-    /// release date → a `-latest` alias. Never a prefix or substring match, so
-    /// `claude-opus-4` cannot hit `claude-opus-4-1`.
+    /// Exact key → same model without decorations (a dated spelling only when
+    /// no better-ranked provider has the model) → a `-latest` alias. Never a
+    /// prefix or substring match, so `claude-opus-4` cannot hit `claude-opus-4-1`.
     fn resolve(&self, model: &str) -> Option<u32> {
         let lower = model.trim().to_ascii_lowercase();
         if let Some(&i) = self.exact.get(&lower) {
             return Some(i);
         }
-        if let Some(&i) = self.normalized.get(&normalized_model_name(&lower)) {
+        let norm = normalized_model_name(&lower);
+        let canon = canonical_model_name(&norm);
+        let by_model = self.canonical.get(&canon).copied();
+        // `gpt-4o-2024-05-13` is priced apart from `gpt-4o`, so a dated
+        // spelling first looks for its own date, but a reseller's dated entry
+        // must not beat the creator's (or a list-price host's) undated one.
+        let rank = |i: u32| self.provider_rank[i as usize];
+        if norm != canon
+            && let Some(&i) = self.normalized.get(&norm)
+            && by_model.is_none_or(|m| rank(i) < RESELLER || rank(i) <= rank(m))
+        {
             return Some(i);
         }
-        let canon = canonical_model_name(&lower);
-        if let Some(&i) = self.canonical.get(&canon) {
-            return Some(i);
+        if by_model.is_some() {
+            return by_model;
         }
         let base = canon.strip_suffix("-latest")?;
         self.canonical.get(base).copied()
@@ -98,6 +123,9 @@ impl Layer {
         (&self.entries[i].key, &self.entries[i].price)
     }
 }
+
+/// Model string → (layer, entry) it resolved to, or a remembered miss.
+type Memo = FxHashMap<Box<str>, Option<(u32, u32)>>;
 
 /// A resolved price: the table key that matched, its price and its source.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -117,7 +145,7 @@ pub struct PriceMatch<'a> {
 pub struct PriceTable {
     layers: Vec<Layer>,
     snapshot: String,
-    memo: RwLock<FxHashMap<Box<str>, Option<(u32, u32)>>>,
+    memo: RwLock<Memo>,
 }
 
 impl PriceTable {
@@ -130,13 +158,19 @@ impl PriceTable {
     /// The embedded data under the `[pricing]` config: per-model overrides
     /// first, then `litellm_file` (a relative path is taken from the config
     /// file's directory). Errors name the file and the offending field.
-    pub fn load(cfg: &PricingConfig, config_path: Option<&Path>) -> Result<PriceTable, PricingError> {
+    pub fn load(
+        cfg: &PricingConfig,
+        config_path: Option<&Path>,
+    ) -> Result<PriceTable, PricingError> {
         let mut layers = Vec::new();
         if !cfg.models.is_empty() {
             layers.push(config::overrides_layer(cfg, config_path)?);
         }
         if let Some(file) = &cfg.litellm_file {
-            layers.push(litellm::load_file(&config::resolve_path(file, config_path))?);
+            layers.push(litellm::load_file(&config::resolve_path(
+                file,
+                config_path,
+            ))?);
         }
         Ok(PriceTable::with_layers(layers))
     }
@@ -169,13 +203,19 @@ impl PriceTable {
     }
 
     fn resolve(&self, model: &str) -> Option<(u32, u32)> {
-        (0u32..).zip(&self.layers).find_map(|(l, layer)| Some((l, layer.resolve(model)?)))
+        (0u32..)
+            .zip(&self.layers)
+            .find_map(|(l, layer)| Some((l, layer.resolve(model)?)))
     }
 
     fn matched(&self, layer: u32, entry: u32) -> PriceMatch<'_> {
         let layer = &self.layers[layer as usize];
         let e = &layer.entries[entry as usize];
-        PriceMatch { key: &e.key, price: &e.price, origin: &layer.origin }
+        PriceMatch {
+            key: &e.key,
+            price: &e.price,
+            origin: &layer.origin,
+        }
     }
 
     /// The embedded snapshot's source and version, e.g. `litellm 1.109.1`;

@@ -19,7 +19,10 @@ pub enum AppendOutcome {
 impl Register {
     pub fn append(&self, entry: &NewEntry) -> Result<AppendOutcome> {
         if entry.session_key.trim().is_empty() {
-            return Err(Error::invalid("session_key", "is empty; pass the agent's session key"));
+            return Err(Error::invalid(
+                "session_key",
+                "is empty; pass the agent's session key",
+            ));
         }
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -29,7 +32,11 @@ impl Register {
                 path: self.path.clone(),
             });
         }
-        let _lock = HomeLock::exclusive(&self.lock_path())?;
+        let lock = HomeLock::exclusive(&self.lock_path())?;
+        // A rotation killed half-way is finished or undone before anything else.
+        if self.rotation_pending() {
+            self.recover_rotation_locked(&lock)?;
+        }
         let file = OpenOptions::new()
             .read(true)
             .append(true)

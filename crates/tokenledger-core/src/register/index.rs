@@ -100,7 +100,9 @@ impl KeyIndex {
         register: &File,
         archives: &[PathBuf],
     ) -> Result<KeyIndex> {
-        let meta = register.metadata().map_err(|e| Error::io(register_path, e))?;
+        let meta = register
+            .metadata()
+            .map_err(|e| Error::io(register_path, e))?;
         if let Some(mut index) = Self::open_existing(index_path)? {
             let h = index.header;
             let same_file = h.ino == meta.ino() && h.dev == meta.dev();
@@ -157,7 +159,9 @@ impl KeyIndex {
             )
             .map_err(|e| Error::io(archive, e))?;
         }
-        let meta = register.metadata().map_err(|e| Error::io(register_path, e))?;
+        let meta = register
+            .metadata()
+            .map_err(|e| Error::io(register_path, e))?;
         let len = meta.len();
         scan_lines(
             std::io::Read::take(reader_at(register, 0), len),
@@ -166,7 +170,9 @@ impl KeyIndex {
         )
         .map_err(|e| Error::io(register_path, e))?;
 
-        let capacity = (keys.len() as u64 * 4).max(MIN_CAPACITY).next_power_of_two();
+        let capacity = (keys.len() as u64 * 4)
+            .max(MIN_CAPACITY)
+            .next_power_of_two();
         let mut slots = vec![0u8; (capacity * SLOT_LEN) as usize];
         let mut count = 0;
         for (hash, offset) in keys {

@@ -230,8 +230,8 @@ fn validate(raw: RawEntry<'_>) -> Result<StoredEntry, String> {
     let timestamp = raw
         .timestamp
         .ok_or_else(|| "missing \"timestamp\"".to_string())?;
-    let timestamp = parse_timestamp(&timestamp)
-        .map_err(|e| format!("bad \"timestamp\" {timestamp:?}: {e}"))?;
+    let timestamp =
+        parse_timestamp(&timestamp).map_err(|e| format!("bad \"timestamp\" {timestamp:?}: {e}"))?;
     let session_key = raw
         .session_key
         .filter(|k| !k.trim().is_empty())

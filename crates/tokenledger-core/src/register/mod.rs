@@ -4,6 +4,8 @@ mod append;
 mod index;
 pub mod line;
 mod read;
+#[cfg(test)]
+mod tests;
 
 pub use append::AppendOutcome;
 pub use line::{CostLiteral, NewEntry, ParsedLine, StoredEntry, parse_line};

@@ -1,8 +1,8 @@
 //! Reading the register and its archives: every valid line becomes a usage
 //! event, every broken one a warning with its file and line, none rewritten.
 
-use super::line::{ParsedLine, StoredEntry, parse_line};
 use super::Register;
+use super::line::{ParsedLine, StoredEntry, parse_line};
 use crate::error::{Error, Result, Warning};
 use crate::event::{SourceKind, TokenCounts, UsageEvent};
 use crate::jsonl::scan_lines;
@@ -16,8 +16,23 @@ use std::path::Path;
 impl Register {
     /// Streams every entry inside `window` to `sink`, oldest archive first,
     /// counting each session key once (its first line wins, as `log` would have).
-    pub fn scan(&self, window: &TimeWindow, sink: &mut dyn FnMut(UsageEvent)) -> Result<SourceScan> {
+    pub fn scan(
+        &self,
+        window: &TimeWindow,
+        sink: &mut dyn FnMut(UsageEvent),
+    ) -> Result<SourceScan> {
         let mut scan = SourceScan::default();
+        // A rotation killed half-way may have left an entry in two places or
+        // half a gzip member: finish or undo it first.
+        if self.rotation_pending()
+            && let Err(e) = self.recover_rotation()
+        {
+            scan.warnings.push(Warning {
+                path: self.path.clone(),
+                line: None,
+                message: format!("an interrupted rotation could not be recovered ({e}); run `tokenledger rotate` with write access"),
+            });
+        }
         let mut seen: FxHashSet<u64> = FxHashSet::default();
         let archives: Vec<_> = self
             .archives()?
@@ -47,7 +62,9 @@ impl Register {
         match std::fs::File::open(&self.path) {
             Ok(file) => {
                 if file.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-                    return Err(Error::RegisterIsDirectory { path: self.path.clone() });
+                    return Err(Error::RegisterIsDirectory {
+                        path: self.path.clone(),
+                    });
                 }
                 self.scan_reader(&self.path, file, window, &mut seen, &mut scan, sink)?;
             }
@@ -70,10 +87,13 @@ impl Register {
         let parse = |line: &crate::jsonl::Line<'_>| match parse_line(line.bytes) {
             ParsedLine::Ignorable => None,
             ParsedLine::Entry(entry) => Some((line.number, Ok(entry))),
-            ParsedLine::Malformed(reason) if !line.terminated => {
-                Some((line.number, Err(format!("incomplete last line ({reason}); skipped"))))
+            ParsedLine::Malformed(reason) if !line.terminated => Some((
+                line.number,
+                Err(format!("incomplete last line ({reason}); skipped")),
+            )),
+            ParsedLine::Malformed(reason) => {
+                Some((line.number, Err(format!("{reason}; line skipped"))))
             }
-            ParsedLine::Malformed(reason) => Some((line.number, Err(format!("{reason}; line skipped")))),
         };
         scan_lines(reader, parse, |batch| {
             for (number, parsed) in batch {

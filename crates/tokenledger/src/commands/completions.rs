@@ -3,7 +3,12 @@ use clap::CommandFactory;
 use std::process::ExitCode;
 
 pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
-    clap_complete::generate(shell, &mut Cli::command(), "tokenledger", &mut std::io::stdout());
+    clap_complete::generate(
+        shell,
+        &mut Cli::command(),
+        "tokenledger",
+        &mut std::io::stdout(),
+    );
     Ok(ExitCode::SUCCESS)
 }
 

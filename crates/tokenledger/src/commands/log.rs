@@ -25,7 +25,11 @@ fn log(ctx: &Context, args: LogArgs) -> anyhow::Result<ExitCode> {
         AppendOutcome::Duplicate => {
             // The seed's message, byte for byte (two spaces after the emoji).
             println!("⚠️  Session {} already logged, skipping", entry.session_key);
-            Ok(if args.strict { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+            Ok(if args.strict {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         AppendOutcome::Appended { .. } => {
             let cost = entry
@@ -56,7 +60,9 @@ fn build_entry(ctx: &Context, args: &LogArgs) -> anyhow::Result<NewEntry> {
     };
     let session_key = pick("session", &args.session, 0)?.unwrap_or_else(|| "unknown".into());
     if session_key.trim().is_empty() {
-        return Err(invalid("session key is empty; pass the agent's session key"));
+        return Err(invalid(
+            "session key is empty; pass the agent's session key",
+        ));
     }
     let agent_id = non_empty(pick("agent", &args.agent, 1)?).unwrap_or_else(|| "main".into());
     let model = non_empty(pick("model", &args.model, 2)?).unwrap_or_else(|| "unknown".into());
@@ -69,7 +75,9 @@ fn build_entry(ctx: &Context, args: &LogArgs) -> anyhow::Result<NewEntry> {
         .map(|text| CostLiteral::parse(&text))
         .transpose()?;
     let timestamp = match &args.timestamp {
-        Some(text) => parse_timestamp(text).map_err(|e| invalid(format!("--timestamp {text:?}: {e}")))?,
+        Some(text) => {
+            parse_timestamp(text).map_err(|e| invalid(format!("--timestamp {text:?}: {e}")))?
+        }
         None => jiff::Timestamp::now(),
     };
     let mut entry = NewEntry {
@@ -114,7 +122,12 @@ fn compute_cost(ctx: &Context, entry: &NewEntry) -> anyhow::Result<Option<CostLi
         reasoning: 0,
     };
     // A session total is a sum of requests: no long-context tier can be inferred from it.
-    Ok(Some(CostLiteral::computed(cost_usd(found.price, &tokens, TierRule::None, false))))
+    Ok(Some(CostLiteral::computed(cost_usd(
+        found.price,
+        &tokens,
+        TierRule::None,
+        false,
+    ))))
 }
 
 fn non_empty(value: Option<String>) -> Option<String> {
@@ -125,10 +138,13 @@ fn count(field: &str, text: Option<&str>) -> anyhow::Result<Option<u64>> {
     let Some(text) = text else { return Ok(None) };
     let trimmed = text.trim();
     if trimmed.starts_with('-') {
-        return Err(invalid(format!("{field} tokens {text:?} is negative; token counts are 0 or more")));
+        return Err(invalid(format!(
+            "{field} tokens {text:?} is negative; token counts are 0 or more"
+        )));
     }
-    trimmed
-        .parse::<u64>()
-        .map(Some)
-        .map_err(|_| invalid(format!("{field} tokens {text:?} is not a whole number (write 15000, not 15k)")))
+    trimmed.parse::<u64>().map(Some).map_err(|_| {
+        invalid(format!(
+            "{field} tokens {text:?} is not a whole number (write 15000, not 15k)"
+        ))
+    })
 }

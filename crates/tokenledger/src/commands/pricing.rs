@@ -11,7 +11,12 @@ pub fn run(ctx: &Context, args: PricingArgs) -> anyhow::Result<ExitCode> {
             Some(found) => {
                 if json {
                     let value = entry_json(found.key, found.price, found.origin);
-                    println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema_version": 1, "model": model, "price": value}))?);
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(
+                            &serde_json::json!({"schema_version": 1, "model": model, "price": value})
+                        )?
+                    );
                 } else {
                     println!("model:   {model}");
                     println!("matches: {}", found.key);
@@ -22,7 +27,12 @@ pub fn run(ctx: &Context, args: PricingArgs) -> anyhow::Result<ExitCode> {
             }
             None => {
                 if json {
-                    println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema_version": 1, "model": model, "price": null}))?);
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(
+                            &serde_json::json!({"schema_version": 1, "model": model, "price": null})
+                        )?
+                    );
                 }
                 eprintln!(
                     "tokenledger: {model:?} is unpriced: no price table knows it. Costs for it are shown as \
@@ -34,14 +44,29 @@ pub fn run(ctx: &Context, args: PricingArgs) -> anyhow::Result<ExitCode> {
         },
         None => {
             if json {
-                let models: Vec<_> = prices.models().map(|(k, p, o)| entry_json(k, p, o)).collect();
-                println!("{}", serde_json::to_string_pretty(&serde_json::json!({"schema_version": 1, "snapshot": prices.snapshot_version(), "models": models}))?);
+                let models: Vec<_> = prices
+                    .models()
+                    .map(|(k, p, o)| entry_json(k, p, o))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"schema_version": 1, "snapshot": prices.snapshot_version(), "models": models})
+                    )?
+                );
             } else {
-                println!("{:<44} {:>9} {:>9} {:>9} {:>9} {:>9}  source", "model (USD per 1M tokens)", "input", "output", "c.read", "c.w 5m", "c.w 1h");
+                println!(
+                    "{:<44} {:>9} {:>9} {:>9} {:>9} {:>9}  source",
+                    "model (USD per 1M tokens)", "input", "output", "c.read", "c.w 5m", "c.w 1h"
+                );
                 for (key, p, origin) in prices.models() {
                     println!(
                         "{key:<44} {:>9} {:>9} {:>9} {:>9} {:>9}  {}",
-                        usd(p.input), usd(p.output), usd(p.cache_read), usd(p.cache_write_5m), usd(p.cache_write_1h),
+                        usd(p.input),
+                        usd(p.output),
+                        usd(p.cache_read),
+                        usd(p.cache_write_5m),
+                        usd(p.cache_write_1h),
                         describe_origin(origin)
                     );
                 }
@@ -61,7 +86,12 @@ fn print_price(p: &ModelPrice) {
     if let Some(lc) = &p.long_context {
         println!(
             "  above {} prompt tokens: input {}, output {}, cache read {}, cache write 5m {}, 1h {}",
-            lc.threshold, usd(lc.input), usd(lc.output), usd(lc.cache_read), usd(lc.cache_write_5m), usd(lc.cache_write_1h)
+            lc.threshold,
+            usd(lc.input),
+            usd(lc.output),
+            usd(lc.cache_read),
+            usd(lc.cache_write_5m),
+            usd(lc.cache_write_1h)
         );
     }
     if let Some(fast) = p.fast_multiplier {

@@ -119,12 +119,19 @@ fn display_zone(ctx: &Context, flag: Option<&str>) -> anyhow::Result<(TimeZone, 
         .or_else(|| ctx.config.report.tz.clone())
         .unwrap_or_else(|| "UTC".to_string());
     let tz = TimeZone::get(&name).map_err(|e| {
-        invalid(format!("--tz {name:?} is not a known IANA time zone ({e}); try Europe/Berlin or UTC"))
+        invalid(format!(
+            "--tz {name:?} is not a known IANA time zone ({e}); try Europe/Berlin or UTC"
+        ))
     })?;
     Ok((tz, name))
 }
 
-fn window(args: &ReportArgs, daily: bool, tz: &TimeZone, now: Timestamp) -> anyhow::Result<TimeWindow> {
+fn window(
+    args: &ReportArgs,
+    daily: bool,
+    tz: &TimeZone,
+    now: Timestamp,
+) -> anyhow::Result<TimeWindow> {
     let bound = |text: &Option<String>, flag: &str| -> anyhow::Result<Option<Timestamp>> {
         text.as_deref()
             .map(|t| parse_bound(t, tz).map_err(|e| invalid(format!("--{flag}: {e}"))))
@@ -138,12 +145,19 @@ fn window(args: &ReportArgs, daily: bool, tz: &TimeZone, now: Timestamp) -> anyh
         None => Period::All,
     };
     let window = match since {
-        Some(since) => TimeWindow { since: Some(since), until },
+        Some(since) => TimeWindow {
+            since: Some(since),
+            until,
+        },
         None => {
             let end = until.unwrap_or(now);
             let since = period.since(end);
             // A lookback window ends now; an explicit --until ends where it says.
-            let until = until.or(if period == Period::All { None } else { Some(now_inclusive(now)) });
+            let until = until.or(if period == Period::All {
+                None
+            } else {
+                Some(now_inclusive(now))
+            });
             TimeWindow { since, until }
         }
     };
@@ -157,15 +171,20 @@ fn window(args: &ReportArgs, daily: bool, tz: &TimeZone, now: Timestamp) -> anyh
 
 /// `until` is exclusive; an entry logged this very second still belongs to "now".
 fn now_inclusive(now: Timestamp) -> Timestamp {
-    now.checked_add(jiff::SignedDuration::from_secs(1)).unwrap_or(now)
+    now.checked_add(jiff::SignedDuration::from_secs(1))
+        .unwrap_or(now)
 }
 
 /// Temp file plus rename, so a reader never sees half a dataset.
 fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
     Ok(())
 }

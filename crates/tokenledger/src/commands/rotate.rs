@@ -18,7 +18,12 @@ pub fn rotate(ctx: &Context, keep_months: Option<u32>) -> anyhow::Result<()> {
         for (path, lines) in &summary.archives {
             eprintln!("rotate: {lines} entries -> {}", path.display());
         }
-        eprintln!("rotate: moved {}, kept {} in {}", summary.moved, summary.kept, register.path().display());
+        eprintln!(
+            "rotate: moved {}, kept {} in {}",
+            summary.moved,
+            summary.kept,
+            register.path().display()
+        );
     }
     Ok(())
 }

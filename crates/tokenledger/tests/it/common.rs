@@ -60,7 +60,11 @@ impl TestContext {
         let mut all = vec!["report", "--format", "json"];
         all.extend_from_slice(args);
         let out = self.cmd().args(&all).output().unwrap();
-        assert!(out.status.success(), "report failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "report failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     }
 }
@@ -70,7 +74,15 @@ pub fn bin() -> PathBuf {
 }
 
 /// A compact register line in the seed's key order.
-pub fn line(ts: &str, key: &str, agent: &str, model: &str, input: u64, output: u64, cost: Option<f64>) -> String {
+pub fn line(
+    ts: &str,
+    key: &str,
+    agent: &str,
+    model: &str,
+    input: u64,
+    output: u64,
+    cost: Option<f64>,
+) -> String {
     let cost = cost.map(|c| format!(",\"cost\":{c}")).unwrap_or_default();
     format!(
         "{{\"timestamp\":\"{ts}\",\"session_key\":\"{key}\",\"agent_id\":\"{agent}\",\"model\":\"{model}\",\"tokens_input\":{input},\"tokens_output\":{output}{cost}}}\n"
@@ -116,7 +128,10 @@ pub fn make_read_only(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o444)).unwrap();
     if std::fs::OpenOptions::new().append(true).open(path).is_ok() {
-        let status = std::process::Command::new("chattr").arg("+i").arg(path).status();
+        let status = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(path)
+            .status();
         assert!(
             matches!(status, Ok(s) if s.success()),
             "cannot make {} read-only: running as root and chattr +i failed",
@@ -126,5 +141,8 @@ pub fn make_read_only(path: &Path) {
 }
 
 pub fn undo_read_only(path: &Path) {
-    let _ = std::process::Command::new("chattr").arg("-i").arg(path).status();
+    let _ = std::process::Command::new("chattr")
+        .arg("-i")
+        .arg(path)
+        .status();
 }

@@ -15,7 +15,15 @@ fn concurrent_loggers_lose_nothing_tear_nothing_and_double_nothing() {
                 for j in 0..per_process {
                     // Each key is attempted by several processes.
                     let key = format!("session-{}", (p * 7 + j) % 60);
-                    t.run(&["log", &key, &format!("agent-{p}"), "claude-sonnet-4-5", "1000", "500"]).success();
+                    t.run(&[
+                        "log",
+                        &key,
+                        &format!("agent-{p}"),
+                        "claude-sonnet-4-5",
+                        "1000",
+                        "500",
+                    ])
+                    .success();
                 }
             });
         }
@@ -23,13 +31,22 @@ fn concurrent_loggers_lose_nothing_tear_nothing_and_double_nothing() {
     let register = t.register();
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for line in register.lines() {
-        let value: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("torn line {line:?}: {e}"));
-        *counts.entry(value["session_key"].as_str().unwrap().to_string()).or_default() += 1;
+        let value: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("torn line {line:?}: {e}"));
+        *counts
+            .entry(value["session_key"].as_str().unwrap().to_string())
+            .or_default() += 1;
     }
     let expected: std::collections::BTreeSet<String> = (0..processes)
         .flat_map(|p| (0..per_process).map(move |j| format!("session-{}", (p * 7 + j) % 60)))
         .collect();
-    assert_eq!(counts.keys().cloned().collect::<std::collections::BTreeSet<_>>(), expected);
+    assert_eq!(
+        counts
+            .keys()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>(),
+        expected
+    );
     assert!(counts.values().all(|&c| c == 1), "duplicates: {counts:?}");
     assert!(register.ends_with('\n'));
 }

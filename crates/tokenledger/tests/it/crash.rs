@@ -7,12 +7,26 @@ use std::time::Duration;
 fn a_crash_between_append_and_index_update_still_dedupes() {
     let t = TestContext::new();
     t.run(&["log", "a", "main", "m", "1", "1", "0"]).success();
-    let out = t.cmd().env("TOKENLEDGER_CRASH_AT", "log:after-append").args(["log", "b", "main", "m", "1", "1", "0"]).output().unwrap();
+    let out = t
+        .cmd()
+        .env("TOKENLEDGER_CRASH_AT", "log:after-append")
+        .args(["log", "b", "main", "m", "1", "1", "0"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    t.run(&["log", "b", "main", "m", "1", "1", "0"]).success().stdout(predicates::str::contains("already logged"));
-    let out = t.cmd().env("TOKENLEDGER_CRASH_AT", "log:before-append").args(["log", "c", "main", "m", "1", "1", "0"]).output().unwrap();
+    t.run(&["log", "b", "main", "m", "1", "1", "0"])
+        .success()
+        .stdout(predicates::str::contains("already logged"));
+    let out = t
+        .cmd()
+        .env("TOKENLEDGER_CRASH_AT", "log:before-append")
+        .args(["log", "c", "main", "m", "1", "1", "0"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    t.run(&["log", "c", "main", "m", "1", "1", "0"]).success().stdout(predicates::str::contains("Logged session"));
+    t.run(&["log", "c", "main", "m", "1", "1", "0"])
+        .success()
+        .stdout(predicates::str::contains("Logged session"));
     assert_eq!(t.register().lines().count(), 3);
 }
 
@@ -37,19 +51,24 @@ fn loggers_killed_at_random_instants_keep_every_acknowledged_entry_once() {
         }
         std::thread::sleep(Duration::from_micros((round * 997) % 4000));
         for (i, (key, mut child)) in children.into_iter().enumerate() {
-            if (round + i as u64) % 2 == 0 {
+            if (round + i as u64).is_multiple_of(2) {
                 let _ = child.kill();
             }
             let out = child.wait_with_output().unwrap();
-            if out.status.success() && String::from_utf8_lossy(&out.stdout).contains("Logged session") {
+            if out.status.success()
+                && String::from_utf8_lossy(&out.stdout).contains("Logged session")
+            {
                 acknowledged.push(key);
             }
         }
     }
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for l in t.register().lines() {
-        let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("torn line {l:?}: {e}"));
-        *counts.entry(v["session_key"].as_str().unwrap().to_string()).or_default() += 1;
+        let v: serde_json::Value =
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("torn line {l:?}: {e}"));
+        *counts
+            .entry(v["session_key"].as_str().unwrap().to_string())
+            .or_default() += 1;
     }
     assert!(counts.values().all(|&c| c == 1), "{counts:?}");
     for key in &acknowledged {
@@ -67,7 +86,15 @@ fn register_over_months(entries_per_month: usize) -> String {
         for i in 0..entries_per_month {
             let ts = (month.clone() + jiff::Span::new().minutes(i as i64)).timestamp();
             let ts = ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
-            text.push_str(&line(&ts, &format!("m{months_back}-{i}"), "main", "claude-sonnet-4-5", 100, 10, None));
+            text.push_str(&line(
+                &ts,
+                &format!("m{months_back}-{i}"),
+                "main",
+                "claude-sonnet-4-5",
+                100,
+                10,
+                None,
+            ));
         }
     }
     text.push_str("not json at all\n");
@@ -75,27 +102,64 @@ fn register_over_months(entries_per_month: usize) -> String {
 }
 
 fn assert_rotation_complete(t: &TestContext, original: &[String]) {
-    assert_eq!(all_entry_lines(&t.home), original, "entries lost or doubled");
+    assert_eq!(
+        all_entry_lines(&t.home),
+        original,
+        "entries lost or doubled"
+    );
     let live = t.register();
-    assert!(live.contains("not json at all"), "malformed line was not kept");
-    assert!(!live.contains("\"m4-") && !live.contains("\"m3-"), "old entries still live");
-    assert!(!t.home.join("token-usage-register.jsonl.rotate-journal").exists());
+    assert!(
+        live.contains("not json at all"),
+        "malformed line was not kept"
+    );
+    assert!(
+        !live.contains("\"m4-") && !live.contains("\"m3-"),
+        "old entries still live"
+    );
+    assert!(
+        !t.home
+            .join("token-usage-register.jsonl.rotate-journal")
+            .exists()
+    );
 }
 
 #[test]
 fn rotation_killed_at_each_step_loses_nothing_and_a_rerun_completes_it() {
-    for point in ["rotate:after-tmp", "rotate:after-journal", "rotate:after-archive", "rotate:before-rename", "rotate:after-rename", "rotate:before-journal-delete"] {
+    for point in [
+        "rotate:after-tmp",
+        "rotate:after-journal",
+        "rotate:mid-archive",
+        "rotate:after-archive",
+        "rotate:before-rename",
+        "rotate:after-rename",
+        "rotate:before-journal-delete",
+    ] {
         let t = TestContext::new();
         t.write_register(&register_over_months(50));
         let original = all_entry_lines(&t.home);
-        let out = t.cmd().env("TOKENLEDGER_CRASH_AT", point).args(["rotate"]).output().unwrap();
-        assert!(!out.status.success(), "{point}: the crash point was never reached");
+        let out = t
+            .cmd()
+            .env("TOKENLEDGER_CRASH_AT", point)
+            .args(["rotate"])
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "{point}: the crash point was never reached"
+        );
         // Whatever state the crash left, reports never count an entry twice.
         let report = t.report_json(&["--period", "all"]);
-        assert_eq!(report["totals"]["events"], 150, "{point}: report after crash");
+        assert_eq!(
+            report["totals"]["events"], 150,
+            "{point}: report after crash"
+        );
         t.run(&["rotate"]).success();
         assert_rotation_complete(&t, &original);
-        assert_eq!(t.report_json(&["--period", "all"])["totals"]["events"], 150, "{point}");
+        assert_eq!(
+            t.report_json(&["--period", "all"])["totals"]["events"],
+            150,
+            "{point}"
+        );
     }
 }
 
@@ -105,7 +169,12 @@ fn rotation_killed_by_sigkill_at_random_instants_loses_nothing() {
     t.write_register(&register_over_months(20_000));
     let original = all_entry_lines(&t.home);
     for attempt in 0..12u64 {
-        let mut child = t.std_cmd().arg("rotate").stderr(Stdio::null()).spawn().unwrap();
+        let mut child = t
+            .std_cmd()
+            .arg("rotate")
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         std::thread::sleep(Duration::from_millis((attempt * 37) % 120));
         let _ = child.kill();
         let _ = child.wait();

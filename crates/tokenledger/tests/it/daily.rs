@@ -3,9 +3,33 @@ use predicates::prelude::*;
 
 fn day_register() -> String {
     let mut text = String::from("# Token Usage Register (JSONL)\n");
-    text.push_str(&line(&hours_ago(30), "old", "main", "claude-opus-4-5", 99_000, 9_000, Some(5.0)));
-    text.push_str(&line(&hours_ago(3), "abc123", "backend-engineer", "anthropic/claude-sonnet-4-5", 15000, 3000, Some(0.045)));
-    text.push_str(&line(&hours_ago(1), "def456", "main", "claude-opus-4-5", 1200, 300, Some(0.0405)));
+    text.push_str(&line(
+        &hours_ago(30),
+        "old",
+        "main",
+        "claude-opus-4-5",
+        99_000,
+        9_000,
+        Some(5.0),
+    ));
+    text.push_str(&line(
+        &hours_ago(3),
+        "abc123",
+        "backend-engineer",
+        "anthropic/claude-sonnet-4-5",
+        15000,
+        3000,
+        Some(0.045),
+    ));
+    text.push_str(&line(
+        &hours_ago(1),
+        "def456",
+        "main",
+        "claude-opus-4-5",
+        1200,
+        300,
+        Some(0.0405),
+    ));
     text
 }
 
@@ -16,11 +40,24 @@ fn the_24h_window_applies_to_every_section() {
     let out = t.cmd().args(["report", "daily"]).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
-    for needle in ["DAILY TOKEN USAGE REPORT", "Summary", "19,500", "Sessions: 2", "By Model", "By Agent", "Hourly Breakdown (Last 24 Hours)", "Generated at", "UTC"] {
+    for needle in [
+        "DAILY TOKEN USAGE REPORT",
+        "Summary",
+        "19,500",
+        "Sessions: 2",
+        "By Model",
+        "By Agent",
+        "Hourly Breakdown (Last 24 Hours)",
+        "Generated at",
+        "UTC",
+    ] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
     // The seed counted the 30-hour-old session in By Model; we do not.
-    assert!(!text.contains("99,000") && !text.contains("108,000"), "{text}");
+    assert!(
+        !text.contains("99,000") && !text.contains("108,000"),
+        "{text}"
+    );
     let json = t.report_json(&["daily"]);
     assert_eq!(json["totals"]["total_tokens"], 19_500);
     assert_eq!(json["totals"]["sessions"], 2);
@@ -31,12 +68,23 @@ fn the_dataset_is_written_where_asked_with_a_source_per_session() {
     let t = TestContext::new();
     t.write_register(&day_register());
     let dataset = t.dir.path().join("out/token-usage-daily.json");
-    t.run(&["report", "daily", "--dataset-output", dataset.to_str().unwrap()])
-        .success()
-        .stdout(predicate::str::contains(dataset.to_str().unwrap()));
+    t.run(&[
+        "report",
+        "daily",
+        "--dataset-output",
+        dataset.to_str().unwrap(),
+    ])
+    .success()
+    .stdout(predicate::str::contains(dataset.to_str().unwrap()));
     let bytes = std::fs::read_to_string(&dataset).unwrap();
-    assert!(!bytes.ends_with('\n'), "the seed's dataset has no trailing newline");
-    assert!(bytes.contains("\n  \"by_hour\": {"), "Python indent=2 layout: {bytes}");
+    assert!(
+        !bytes.ends_with('\n'),
+        "the seed's dataset has no trailing newline"
+    );
+    assert!(
+        bytes.contains("\n  \"by_hour\": {"),
+        "Python indent=2 layout: {bytes}"
+    );
     let value: serde_json::Value = serde_json::from_str(&bytes).unwrap();
     assert_eq!(value["summary"]["total_tokens"], 19_500);
     assert_eq!(value["summary"]["total_sessions"], 2);
@@ -50,16 +98,30 @@ fn the_dataset_is_written_where_asked_with_a_source_per_session() {
 #[test]
 fn no_sessions_is_a_clear_report_and_exit_zero() {
     let t = TestContext::new();
-    t.run(&["report", "daily"]).success().stdout(predicate::str::contains("No sessions in this window"));
+    t.run(&["report", "daily"])
+        .success()
+        .stdout(predicate::str::contains("No sessions in this window"));
 }
 
 #[test]
 fn daily_rotate_reports_then_rotates() {
     let t = TestContext::new();
     let mut text = day_register();
-    text.push_str(&line("2020-01-15T00:00:00Z", "ancient", "main", "m", 1, 1, Some(0.0)));
+    text.push_str(&line(
+        "2020-01-15T00:00:00Z",
+        "ancient",
+        "main",
+        "m",
+        1,
+        1,
+        Some(0.0),
+    ));
     t.write_register(&text);
     t.run(&["report", "daily", "--rotate"]).success();
-    assert!(t.home.join("token-usage-register-2020-01.jsonl.gz").exists());
+    assert!(
+        t.home
+            .join("token-usage-register-2020-01.jsonl.gz")
+            .exists()
+    );
     assert!(!t.register().contains("ancient"));
 }

@@ -18,7 +18,9 @@ fn the_seeds_manual_test_writes_the_seeds_line() {
 
 /// `{"timestamp":"YYYY-MM-DDTHH:MM:SSZ","session_key":"test-001",...}` with nothing else on the line.
 fn regex_lite(register: &str) -> bool {
-    let Some(rest) = register.strip_prefix("{\"timestamp\":\"") else { return false };
+    let Some(rest) = register.strip_prefix("{\"timestamp\":\"") else {
+        return false;
+    };
     let (ts, rest) = rest.split_at(20);
     ts.parse::<jiff::Timestamp>().is_ok()
         && ts.ends_with('Z')
@@ -30,9 +32,28 @@ fn regex_lite(register: &str) -> bool {
 fn named_form_writes_optional_keys_after_the_seeds_keys() {
     let t = TestContext::new();
     t.run(&[
-        "log", "--session", "s-1", "--agent", "backend", "--model", "claude-opus-4-5", "--input", "100",
-        "--output", "20", "--cache-read", "1000", "--cache-write", "50", "--task", "T1234", "--project",
-        "/src/app", "--cost", "0.5", FIXED,
+        "log",
+        "--session",
+        "s-1",
+        "--agent",
+        "backend",
+        "--model",
+        "claude-opus-4-5",
+        "--input",
+        "100",
+        "--output",
+        "20",
+        "--cache-read",
+        "1000",
+        "--cache-write",
+        "50",
+        "--task",
+        "T1234",
+        "--project",
+        "/src/app",
+        "--cost",
+        "0.5",
+        FIXED,
     ])
     .success();
     assert_eq!(
@@ -54,26 +75,57 @@ fn seed_defaults_apply_to_missing_positionals() {
 #[test]
 fn omitted_cost_is_computed_from_the_price_table() {
     let t = TestContext::new();
-    t.run(&["log", "s-1", "main", "anthropic/claude-sonnet-4-5-20250929", "1000", "500", FIXED])
-        .success()
-        .stdout(predicate::str::contains("Cost: $0.0105"));
-    assert!(t.register().contains("\"tokens_output\":500,\"cost\":0.0105}"), "{}", t.register());
+    t.run(&[
+        "log",
+        "s-1",
+        "main",
+        "anthropic/claude-sonnet-4-5-20250929",
+        "1000",
+        "500",
+        FIXED,
+    ])
+    .success()
+    .stdout(predicate::str::contains("Cost: $0.0105"));
+    assert!(
+        t.register()
+            .contains("\"tokens_output\":500,\"cost\":0.0105}"),
+        "{}",
+        t.register()
+    );
 }
 
 #[test]
 fn an_unknown_model_is_left_unpriced_not_zero() {
     let t = TestContext::new();
-    t.run(&["log", "s-1", "main", "mystery-model-9", "1000", "500", FIXED])
-        .success()
-        .stdout(predicate::str::contains("Cost: unpriced"))
-        .stderr(predicate::str::contains("unpriced"));
+    t.run(&[
+        "log",
+        "s-1",
+        "main",
+        "mystery-model-9",
+        "1000",
+        "500",
+        FIXED,
+    ])
+    .success()
+    .stdout(predicate::str::contains("Cost: unpriced"))
+    .stderr(predicate::str::contains("unpriced"));
     assert!(!t.register().contains("\"cost\""), "{}", t.register());
 }
 
 #[test]
 fn strings_are_json_escaped() {
     let t = TestContext::new();
-    t.run(&["log", "k\"ey\\with\nnewline", "ag\tent", "m", "1", "2", "0", FIXED]).success();
+    t.run(&[
+        "log",
+        "k\"ey\\with\nnewline",
+        "ag\tent",
+        "m",
+        "1",
+        "2",
+        "0",
+        FIXED,
+    ])
+    .success();
     let register = t.register();
     assert_eq!(register.lines().count(), 1);
     let value: serde_json::Value = serde_json::from_str(register.trim_end()).unwrap();
@@ -84,7 +136,8 @@ fn strings_are_json_escaped() {
 #[test]
 fn a_duplicate_session_key_is_skipped_with_the_seeds_message() {
     let t = TestContext::new();
-    t.run(&["log", "dup", "main", "glm-4.7", "1", "2", "0.1"]).success();
+    t.run(&["log", "dup", "main", "glm-4.7", "1", "2", "0.1"])
+        .success();
     t.run(&["log", "dup", "main", "glm-4.7", "1", "2", "0.1"])
         .success()
         .stdout("⚠️  Session dup already logged, skipping\n");
@@ -97,17 +150,35 @@ fn a_duplicate_session_key_is_skipped_with_the_seeds_message() {
 #[test]
 fn duplicates_are_found_in_lines_appended_by_hand_and_regex_keys_are_literal() {
     let t = TestContext::new();
-    t.run(&["log", "first", "main", "m", "1", "1", "0"]).success();
+    t.run(&["log", "first", "main", "m", "1", "1", "0"])
+        .success();
     // An agent following AGENTS.md appends with `cat >>`, bypassing tokenledger.
     let mut text = t.register();
-    text.push_str(&line("2026-02-05T20:00:00Z", "by.hand", "main", "m", 1, 1, Some(0.0)));
+    text.push_str(&line(
+        "2026-02-05T20:00:00Z",
+        "by.hand",
+        "main",
+        "m",
+        1,
+        1,
+        Some(0.0),
+    ));
     text.push_str("# a comment mentioning \"session_key\":\"commented\"\n");
     t.write_register(&text);
-    t.run(&["log", "by.hand", "main", "m", "1", "1", "0"]).success().stdout(predicate::str::contains("already logged"));
+    t.run(&["log", "by.hand", "main", "m", "1", "1", "0"])
+        .success()
+        .stdout(predicate::str::contains("already logged"));
     // The seed's grep would match `byXhand` against `by.hand`, and the comment line.
-    t.run(&["log", "byXhand", "main", "m", "1", "1", "0"]).success().stdout(predicate::str::contains("Logged session"));
-    t.run(&["log", "commented", "main", "m", "1", "1", "0"]).success().stdout(predicate::str::contains("Logged session"));
-    assert_eq!(t.register().lines().filter(|l| l.starts_with('{')).count(), 4);
+    t.run(&["log", "byXhand", "main", "m", "1", "1", "0"])
+        .success()
+        .stdout(predicate::str::contains("Logged session"));
+    t.run(&["log", "commented", "main", "m", "1", "1", "0"])
+        .success()
+        .stdout(predicate::str::contains("Logged session"));
+    assert_eq!(
+        t.register().lines().filter(|l| l.starts_with('{')).count(),
+        4
+    );
 }
 
 #[test]
@@ -117,13 +188,19 @@ fn a_last_line_without_newline_is_not_glued_to_ours() {
     t.run(&["log", "b", "main", "m", "1", "1", "0"]).success();
     let register = t.register();
     assert_eq!(register.lines().count(), 2);
-    assert!(register.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()), "{register}");
+    assert!(
+        register
+            .lines()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()),
+        "{register}"
+    );
 }
 
 #[test]
 fn bad_input_is_refused_with_a_named_error_and_an_untouched_register() {
     let t = TestContext::new();
-    t.run(&["log", "keep", "main", "m", "1", "1", "0", FIXED]).success();
+    t.run(&["log", "keep", "main", "m", "1", "1", "0", FIXED])
+        .success();
     let before = t.register();
     let cases: &[(&[&str], &str)] = &[
         (&["log", "s", "main", "m", "-5", "1"], "negative"),
@@ -133,7 +210,10 @@ fn bad_input_is_refused_with_a_named_error_and_an_untouched_register() {
         (&["log", "s", "main", "m", "1", "1", "-0.5"], "negative"),
         (&["log", "s", "main", "m", "1", "1", "inf"], "cost"),
         (&["log", "", "main", "m", "1", "1"], "session key is empty"),
-        (&["log", "--session", " ", "--input", "1"], "session key is empty"),
+        (
+            &["log", "--session", " ", "--input", "1"],
+            "session key is empty",
+        ),
         (&["log", "s", "--timestamp", "yesterday"], "--timestamp"),
     ];
     for (args, needle) in cases {
@@ -141,7 +221,11 @@ fn bad_input_is_refused_with_a_named_error_and_an_untouched_register() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(needle), "{args:?}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{args:?}: not one line: {stderr}");
+        assert_eq!(
+            stderr.lines().count(),
+            1,
+            "{args:?}: not one line: {stderr}"
+        );
         assert_eq!(t.register(), before, "{args:?} touched the register");
     }
 }
@@ -162,16 +246,22 @@ fn a_register_that_is_a_directory_is_an_error() {
     t.run(&["log", "s", "main", "m", "1", "1", "0"])
         .code(1)
         .stderr(predicate::str::contains("is a directory"));
-    t.run(&["log", "s", "main", "m", "1", "1", "0", "--best-effort"]).success();
+    t.run(&["log", "s", "main", "m", "1", "1", "0", "--best-effort"])
+        .success();
 }
 
 #[test]
 fn a_read_only_register_is_an_error_and_stays_untouched() {
     let t = TestContext::new();
-    t.run(&["log", "keep", "main", "m", "1", "1", "0"]).success();
+    t.run(&["log", "keep", "main", "m", "1", "1", "0"])
+        .success();
     let before = t.register();
     make_read_only(&t.register_path());
-    let out = t.cmd().args(["log", "s", "main", "m", "1", "1", "0"]).output().unwrap();
+    let out = t
+        .cmd()
+        .args(["log", "s", "main", "m", "1", "1", "0"])
+        .output()
+        .unwrap();
     undo_read_only(&t.register_path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
@@ -183,12 +273,27 @@ fn a_read_only_register_is_an_error_and_stays_untouched() {
 fn the_dedupe_index_is_rebuilt_when_deleted_or_stale() {
     let t = TestContext::new();
     for i in 0..50 {
-        t.run(&["log", &format!("s{i}"), "main", "m", "1", "1", "0"]).success();
+        t.run(&["log", &format!("s{i}"), "main", "m", "1", "1", "0"])
+            .success();
     }
     std::fs::remove_file(t.home.join("token-usage-register.jsonl.idx")).unwrap();
-    t.run(&["log", "s7", "main", "m", "1", "1", "0"]).success().stdout(predicate::str::contains("already logged"));
+    t.run(&["log", "s7", "main", "m", "1", "1", "0"])
+        .success()
+        .stdout(predicate::str::contains("already logged"));
     // Replace the register with different content: the index must not trust its old offsets.
-    t.write_register(&line("2026-02-05T20:00:00Z", "other", "main", "m", 1, 1, None));
-    t.run(&["log", "s7", "main", "m", "1", "1", "0"]).success().stdout(predicate::str::contains("Logged session"));
-    t.run(&["log", "other", "main", "m", "1", "1", "0"]).success().stdout(predicate::str::contains("already logged"));
+    t.write_register(&line(
+        "2026-02-05T20:00:00Z",
+        "other",
+        "main",
+        "m",
+        1,
+        1,
+        None,
+    ));
+    t.run(&["log", "s7", "main", "m", "1", "1", "0"])
+        .success()
+        .stdout(predicate::str::contains("Logged session"));
+    t.run(&["log", "other", "main", "m", "1", "1", "0"])
+        .success()
+        .stdout(predicate::str::contains("already logged"));
 }

@@ -19,7 +19,10 @@ fn no_test_file_is_forgotten() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         if let Some(module) = name.strip_suffix(".rs").filter(|m| *m != "main") {
-            assert!(main.contains(&format!("mod {module};")), "tests/it/{name} is not declared in main.rs");
+            assert!(
+                main.contains(&format!("mod {module};")),
+                "tests/it/{name} is not declared in main.rs"
+            );
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Whole-table tests: the embedded snapshot, layering and the seed's examples.
 
+mod litellm_file;
+
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use super::table::{Layer, LayerEntry};
@@ -13,7 +14,10 @@ fn embedded() -> &'static PriceTable {
 }
 
 fn price(model: &str) -> &'static ModelPrice {
-    embedded().lookup(model).unwrap_or_else(|| panic!("{model} is unpriced")).price
+    embedded()
+        .lookup(model)
+        .unwrap_or_else(|| panic!("{model} is unpriced"))
+        .price
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -26,7 +30,11 @@ fn layer(keys: &[&str]) -> Layer {
     let p = *price("claude-haiku-4-5");
     let entries = keys
         .iter()
-        .map(|k| LayerEntry { key: (*k).to_owned(), provider: None, price: p })
+        .map(|k| LayerEntry {
+            key: (*k).to_owned(),
+            provider: None,
+            price: p,
+        })
         .collect();
     Layer::new(PriceOrigin::Supplement, entries)
 }
@@ -58,7 +66,10 @@ fn versions_never_match_each_other() {
     let t = embedded();
     assert_eq!(t.lookup("claude-opus-4").unwrap().key, "claude-opus-4");
     assert_eq!(t.lookup("claude-opus-4-1").unwrap().key, "claude-opus-4-1");
-    assert_eq!(t.lookup("claude-opus-4-20250514").unwrap().key, "claude-opus-4");
+    assert_eq!(
+        t.lookup("claude-opus-4-20250514").unwrap().key,
+        "claude-opus-4"
+    );
     assert_eq!(t.lookup("gpt-5").unwrap().price.input, 1.25);
     assert_eq!(t.lookup("gpt-5-mini").unwrap().price.input, 0.25);
 
@@ -78,7 +89,14 @@ fn versions_never_match_each_other() {
 #[test]
 fn unknown_models_are_unpriced() {
     let t = embedded();
-    for m in ["my-local-llama", "", "claude", "gpt", "glm-4-7-251222", "claude-opus-9-9"] {
+    for m in [
+        "my-local-llama",
+        "",
+        "claude",
+        "gpt",
+        "glm-4-7-251222",
+        "claude-opus-9-9",
+    ] {
         assert!(t.lookup(m).is_none(), "{m} should be unpriced");
     }
     // Memoized misses stay misses.
@@ -88,15 +106,32 @@ fn unknown_models_are_unpriced() {
 #[test]
 fn anthropic_list_prices() {
     let opus = price("claude-opus-4-5");
-    assert_eq!((opus.input, opus.output), (5.0, 25.0), "not the stale 15/75");
+    assert_eq!(
+        (opus.input, opus.output),
+        (5.0, 25.0),
+        "not the stale 15/75"
+    );
     let haiku = price("claude-haiku-4-5");
-    assert_eq!((haiku.input, haiku.output), (1.0, 5.0), "not Haiku 3's 0.25/1.25");
-    assert_eq!((haiku.cache_read, haiku.cache_write_5m, haiku.cache_write_1h), (0.1, 1.25, 2.0));
+    assert_eq!(
+        (haiku.input, haiku.output),
+        (1.0, 5.0),
+        "not Haiku 3's 0.25/1.25"
+    );
+    assert_eq!(
+        (haiku.cache_read, haiku.cache_write_5m, haiku.cache_write_1h),
+        (0.1, 1.25, 2.0)
+    );
     let opus41 = price("claude-opus-4-1");
-    assert_eq!((opus41.input, opus41.output, opus41.cache_write_1h), (15.0, 75.0, 30.0));
+    assert_eq!(
+        (opus41.input, opus41.output, opus41.cache_write_1h),
+        (15.0, 75.0, 30.0)
+    );
     assert_eq!(price("claude-opus-4-6").fast_multiplier, Some(6.0));
     assert_eq!(price("claude-opus-4-8").fast_multiplier, Some(2.0));
-    assert!(price("claude-sonnet-4-6").long_context.is_none(), "4.6: 1M at standard rates");
+    assert!(
+        price("claude-sonnet-4-6").long_context.is_none(),
+        "4.6: 1M at standard rates"
+    );
 }
 
 #[test]
@@ -118,14 +153,29 @@ fn snapshot_covers_the_models_agents_use() {
 
 #[test]
 fn seed_example_costs_0_0105() {
-    let t = TokenCounts { input: 1000, output: 500, ..Default::default() };
-    let c = cost_usd(price("anthropic/claude-sonnet-4-5"), &t, TierRule::WholeRequest, false);
+    let t = TokenCounts {
+        input: 1000,
+        output: 500,
+        ..Default::default()
+    };
+    let c = cost_usd(
+        price("anthropic/claude-sonnet-4-5"),
+        &t,
+        TierRule::WholeRequest,
+        false,
+    );
     assert!(close(c, 0.0105), "{c}");
 }
 
 #[test]
 fn ttl_split_prices_1h_writes_at_twice_input() {
-    let t = TokenCounts { input: 1, output: 2, cache_write_5m: 100, cache_write_1h: 200, ..Default::default() };
+    let t = TokenCounts {
+        input: 1,
+        output: 2,
+        cache_write_5m: 100,
+        cache_write_1h: 200,
+        ..Default::default()
+    };
     // 1*3 + 2*15 + 100*3.75 + 200*6 = 1608 micro-USD
     let c = cost_usd(price("claude-sonnet-4-5"), &t, TierRule::None, false);
     assert!(close(c, 0.001608), "{c}");
@@ -134,7 +184,11 @@ fn ttl_split_prices_1h_writes_at_twice_input() {
 #[test]
 fn long_context_rules_disagree() {
     let p = price("claude-sonnet-4-5");
-    let t = TokenCounts { input: 250_000, output: 1_000, ..Default::default() };
+    let t = TokenCounts {
+        input: 250_000,
+        output: 1_000,
+        ..Default::default()
+    };
     // Anthropic: 250000*6 + 1000*22.5 = 1_522_500 micro-USD
     let whole = cost_usd(p, &t, TierRule::WholeRequest, false);
     assert!(close(whole, 1.5225), "{whole}");
@@ -160,79 +214,42 @@ fn config_override_beats_embedded() {
         fast_multiplier: None,
     };
     models.insert("anthropic/claude-sonnet-4-5".to_owned(), o);
-    let cfg = PricingConfig { litellm_file: None, models };
+    let cfg = PricingConfig {
+        litellm_file: None,
+        models,
+    };
     let path = Path::new("/home/u/.config/tokenledger/config.toml");
     let t = PriceTable::load(&cfg, Some(path)).unwrap();
-    for m in ["claude-sonnet-4-5", "claude-sonnet-4-5-20250929", "anthropic/claude-sonnet-4-5"] {
+    for m in [
+        "claude-sonnet-4-5",
+        "claude-sonnet-4-5-20250929",
+        "anthropic/claude-sonnet-4-5",
+    ] {
         let hit = t.lookup(m).unwrap();
-        assert_eq!((hit.price.input, hit.price.cache_write_1h), (2.0, 4.0), "{m}");
-        assert_eq!(hit.origin, &PriceOrigin::Config { path: Some(path.to_path_buf()) });
+        assert_eq!(
+            (hit.price.input, hit.price.cache_write_1h),
+            (2.0, 4.0),
+            "{m}"
+        );
+        assert_eq!(
+            hit.origin,
+            &PriceOrigin::Config {
+                path: Some(path.to_path_buf())
+            }
+        );
     }
-    assert!(matches!(t.lookup("claude-haiku-4-5").unwrap().origin, PriceOrigin::Embedded { .. }));
-    let listed: Vec<_> = t.models().filter(|(k, ..)| k.contains("sonnet-4-5")).collect();
-    assert_eq!(listed.len(), 1, "the override hides the embedded entry: {listed:?}");
+    assert!(matches!(
+        t.lookup("claude-haiku-4-5").unwrap().origin,
+        PriceOrigin::Embedded { .. }
+    ));
+    let listed: Vec<_> = t
+        .models()
+        .filter(|(k, ..)| k.contains("sonnet-4-5"))
+        .collect();
+    assert_eq!(
+        listed.len(),
+        1,
+        "the override hides the embedded entry: {listed:?}"
+    );
     assert_eq!(listed[0].0, "anthropic/claude-sonnet-4-5");
-}
-
-const LITELLM: &str = r#"{
-  "sample_spec": {"input_cost_per_token": 0.0, "output_cost_per_token": 0.0, "mode": "chat"},
-  "zai/glm-4.7": {"input_cost_per_token": 7e-07, "output_cost_per_token": 2.3e-06,
-      "cache_read_input_token_cost": 1.2e-07, "litellm_provider": "zai", "mode": "chat"},
-  "heroku/glm-4.7": {"input_cost_per_token": 9e-06, "output_cost_per_token": 9e-06,
-      "litellm_provider": "heroku", "mode": "chat"},
-  "glm-4-7-251222": {"input_cost_per_token": 0.0, "output_cost_per_token": 0.0,
-      "litellm_provider": "volcengine", "mode": "chat"},
-  "claude-opus-4-9": {"input_cost_per_token": 5e-06, "output_cost_per_token": 2.5e-05,
-      "cache_creation_input_token_cost_above_1hr": 6e-06,
-      "input_cost_per_token_above_200k_tokens": 1e-05,
-      "provider_specific_entry": {"us": 1.1, "fast": 6.0},
-      "litellm_provider": "anthropic", "mode": "chat"},
-  "text-embedding-9": {"input_cost_per_token": 1e-07, "output_cost_per_token": 0.0, "mode": "embedding"}
-}"#;
-
-fn litellm_table(text: &str) -> (tempfile::NamedTempFile, Result<PriceTable, PricingError>) {
-    let mut f = tempfile::NamedTempFile::new().unwrap();
-    f.write_all(text.as_bytes()).unwrap();
-    let cfg = PricingConfig { litellm_file: Some(f.path().to_path_buf()), models: BTreeMap::new() };
-    let t = PriceTable::load(&cfg, None);
-    (f, t)
-}
-
-#[test]
-fn litellm_file_layer() {
-    let (f, t) = litellm_table(LITELLM);
-    let t = t.unwrap();
-    let glm = t.lookup("glm-4.7").unwrap();
-    assert_eq!(glm.key, "zai/glm-4.7", "the creator's entry, not the reseller's");
-    assert_eq!((glm.price.input, glm.price.output, glm.price.cache_read), (0.7, 2.3, 0.12));
-    assert_eq!(glm.origin, &PriceOrigin::LiteLlmFile { path: f.path().to_path_buf() });
-
-    let opus = t.lookup("anthropic/claude-opus-4-9").unwrap().price;
-    assert_eq!(opus.cache_write_1h, 10.0, "stale _above_1hr ignored for Claude");
-    assert_eq!((opus.cache_read, opus.cache_write_5m), (0.5, 6.25));
-    assert_eq!(opus.fast_multiplier, Some(6.0));
-    let lc = opus.long_context.unwrap();
-    assert_eq!((lc.threshold, lc.input, lc.output, lc.cache_write_1h), (200_000, 10.0, 25.0, 20.0));
-
-    assert!(t.lookup("sample_spec").is_none());
-    assert!(t.lookup("glm-4-7-251222").is_none(), "all-zero entries are unpriced");
-    assert!(t.lookup("text-embedding-9").is_none());
-    // Models absent from the file still come from the snapshot.
-    assert!(matches!(t.lookup("claude-haiku-4-5").unwrap().origin, PriceOrigin::Embedded { .. }));
-}
-
-#[test]
-fn malformed_litellm_files_name_the_path() {
-    let (f, t) = litellm_table("{\"gpt-5\": {\"input_cost_per_token\": 1e-06,");
-    let msg = t.unwrap_err().to_string();
-    assert!(msg.contains(&f.path().display().to_string()), "{msg}");
-
-    let (f, t) = litellm_table(r#"{"gpt-5": {"input_cost_per_token": "cheap", "output_cost_per_token": 1e-05}}"#);
-    let msg = t.unwrap_err().to_string();
-    assert!(msg.contains(&f.path().display().to_string()), "{msg}");
-    assert!(msg.contains("input_cost_per_token") && msg.contains("gpt-5"), "{msg}");
-
-    let cfg = PricingConfig { litellm_file: Some("/nonexistent/prices.json".into()), models: BTreeMap::new() };
-    let msg = PriceTable::load(&cfg, None).unwrap_err().to_string();
-    assert!(msg.contains("/nonexistent/prices.json"), "{msg}");
 }
