@@ -17,6 +17,8 @@ pub struct Measures {
     /// `None` when something in the row is unpriced.
     pub cost_usd: Option<f64>,
     pub unpriced_models: Vec<String>,
+    /// The cost of the priced part alone, for displays that show "$x + unpriced".
+    pub priced_cost_usd: f64,
     pub sessions: u64,
     pub events: u64,
     /// The latest event time in the row (a register entry's time is its session's end).
@@ -36,6 +38,9 @@ struct Acc {
     cost: f64,
     unpriced: BTreeSet<u32>,
     sessions: FxHashSet<u64>,
+    /// Sessions seen as one session-level event each: distinct by construction,
+    /// so they skip the set (a million hash inserts was most of a report's time).
+    whole_sessions: u64,
     events: u64,
     last: Option<Timestamp>,
 }
@@ -46,7 +51,8 @@ impl Acc {
         tokens: &TokenCounts,
         cost: Option<f64>,
         model: u32,
-        session: u64,
+        // `None` for a session-level event, which is its session's only event.
+        session: Option<u64>,
         at: Timestamp,
     ) {
         self.tokens.add(tokens);
@@ -56,7 +62,12 @@ impl Acc {
                 self.unpriced.insert(model);
             }
         }
-        self.sessions.insert(session);
+        match session {
+            Some(hash) => {
+                self.sessions.insert(hash);
+            }
+            None => self.whole_sessions += 1,
+        }
         self.events += 1;
         self.last = self.last.max(Some(at));
     }
@@ -145,7 +156,8 @@ impl<'a> Aggregator<'a> {
                 price.map(|price| cost_usd(&price, &event.tokens, tier_rule(event.source), false))
             }
         };
-        let session = xxhash_rust::xxh3::xxh3_64(event.session.as_bytes());
+        let session = (!event.source.is_session_level())
+            .then(|| xxhash_rust::xxh3::xxh3_64(event.session.as_bytes()));
         self.totals
             .add(&event.tokens, cost, canonical, session, event.timestamp);
         let local = self.local_seconds(event.timestamp);
@@ -213,12 +225,13 @@ impl<'a> Aggregator<'a> {
         Measures {
             tokens: acc.tokens,
             cost_usd: acc.unpriced.is_empty().then_some(acc.cost),
+            priced_cost_usd: acc.cost,
             unpriced_models: acc
                 .unpriced
                 .iter()
                 .map(|&id| self.strings.names[id as usize].clone())
                 .collect(),
-            sessions: acc.sessions.len() as u64,
+            sessions: acc.sessions.len() as u64 + acc.whole_sessions,
             events: acc.events,
             last_timestamp: acc.last,
         }

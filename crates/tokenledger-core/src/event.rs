@@ -82,6 +82,12 @@ impl SourceKind {
         }
     }
 
+    /// Sources whose every event is a whole session (one line per finished
+    /// session), each session once: the register and polled active sessions.
+    pub fn is_session_level(self) -> bool {
+        matches!(self, SourceKind::Register | SourceKind::Active)
+    }
+
     pub fn parse(name: &str) -> Option<SourceKind> {
         SourceKind::ALL.into_iter().find(|k| k.as_str() == name)
     }

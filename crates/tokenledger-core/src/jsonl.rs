@@ -21,31 +21,77 @@ pub struct Line<'a> {
 }
 
 /// Reads `reader` to the end, calls `parse` on every line in parallel, and
-/// `consume` on each batch of results in file order.
+/// `consume` on each batch of results in file order. Consuming one batch
+/// overlaps with reading and parsing the next, so a sequential consumer
+/// (deduplication, aggregation) costs no extra wall time up to the parse time.
 pub fn scan_lines<R, T, P, C>(mut reader: R, parse: P, mut consume: C) -> std::io::Result<u64>
 where
-    R: Read,
+    R: Read + Send,
     T: Send,
     P: Fn(&Line<'_>) -> Option<T> + Sync,
-    C: FnMut(Vec<T>),
+    C: FnMut(Vec<T>) + Send,
 {
     let batch_chunks = rayon::current_num_threads().max(1) * 2;
-    let mut carry: Vec<u8> = Vec::new();
-    let mut next_line = 1u64;
-    let mut next_offset = 0u64;
-    let mut eof = false;
-    while !eof {
-        // Fill a batch of chunks, each ending on a line boundary.
-        let mut chunks: Vec<(Vec<u8>, u64, u64)> = Vec::with_capacity(batch_chunks);
-        while chunks.len() < batch_chunks && !eof {
-            let mut buf = std::mem::take(&mut carry);
+    let mut cursor = Cursor::default();
+    let mut pending: Vec<Vec<T>> = Vec::new();
+    loop {
+        let (read, ()) = rayon::join(
+            || {
+                cursor.read_batch(&mut reader, batch_chunks).map(|chunks| {
+                    let parsed: Vec<Vec<T>> = chunks
+                        .par_iter()
+                        .map(|(buf, first_line, first_offset)| {
+                            parse_chunk(buf, *first_line, *first_offset, &parse)
+                        })
+                        .collect();
+                    parsed
+                })
+            },
+            || {
+                for batch in pending.drain(..) {
+                    consume(batch);
+                }
+            },
+        );
+        let parsed = read?;
+        if parsed.is_empty() {
+            break;
+        }
+        pending = parsed;
+    }
+    Ok(cursor.next_line - 1)
+}
+
+/// Where the reader stands: the next line's number and offset, bytes of a
+/// line not yet complete, and whether the input is exhausted.
+#[derive(Default)]
+struct Cursor {
+    carry: Vec<u8>,
+    next_line: u64,
+    next_offset: u64,
+    eof: bool,
+}
+
+impl Cursor {
+    /// Up to `count` chunks, each ending on a line boundary; empty at the end.
+    fn read_batch<R: Read>(
+        &mut self,
+        reader: &mut R,
+        count: usize,
+    ) -> std::io::Result<Vec<(Vec<u8>, u64, u64)>> {
+        if self.next_line == 0 {
+            self.next_line = 1;
+        }
+        let mut chunks = Vec::with_capacity(count);
+        while chunks.len() < count && !self.eof {
+            let mut buf = std::mem::take(&mut self.carry);
             let start = buf.len();
             buf.resize(start + CHUNK_BYTES, 0);
             let mut filled = start;
             while filled < buf.len() {
                 match reader.read(&mut buf[filled..]) {
                     Ok(0) => {
-                        eof = true;
+                        self.eof = true;
                         break;
                     }
                     Ok(n) => filled += n,
@@ -54,40 +100,31 @@ where
                 }
             }
             buf.truncate(filled);
-            let cut = if eof {
+            let cut = if self.eof {
                 buf.len()
             } else {
                 match memchr::memrchr(b'\n', &buf) {
                     Some(i) => i + 1,
                     // A line longer than a chunk: keep reading into it.
                     None => {
-                        carry = buf;
+                        self.carry = buf;
                         continue;
                     }
                 }
             };
-            carry = buf.split_off(cut);
+            self.carry = buf.split_off(cut);
             if buf.is_empty() {
                 continue;
             }
             let lines = memchr::memchr_iter(b'\n', &buf).count() as u64
                 + u64::from(*buf.last().unwrap_or(&b'\n') != b'\n');
             let len = buf.len() as u64;
-            chunks.push((buf, next_line, next_offset));
-            next_line += lines;
-            next_offset += len;
+            chunks.push((buf, self.next_line, self.next_offset));
+            self.next_line += lines;
+            self.next_offset += len;
         }
-        let results: Vec<Vec<T>> = chunks
-            .par_iter()
-            .map(|(buf, first_line, first_offset)| {
-                parse_chunk(buf, *first_line, *first_offset, &parse)
-            })
-            .collect();
-        for batch in results {
-            consume(batch);
-        }
+        Ok(chunks)
     }
-    Ok(next_line - 1)
 }
 
 fn parse_chunk<T, P>(buf: &[u8], first_line: u64, first_offset: u64, parse: &P) -> Vec<T>

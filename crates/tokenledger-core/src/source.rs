@@ -19,7 +19,11 @@ pub struct SourceScan {
 pub trait Source {
     fn kind(&self) -> SourceKind;
     /// Streams every event inside `window` to `sink`, each counted once.
-    fn scan(&self, window: &TimeWindow, sink: &mut dyn FnMut(UsageEvent)) -> Result<SourceScan>;
+    fn scan(
+        &self,
+        window: &TimeWindow,
+        sink: &mut (dyn FnMut(UsageEvent) + Send),
+    ) -> Result<SourceScan>;
 }
 
 impl Source for Register {
@@ -27,7 +31,11 @@ impl Source for Register {
         SourceKind::Register
     }
 
-    fn scan(&self, window: &TimeWindow, sink: &mut dyn FnMut(UsageEvent)) -> Result<SourceScan> {
+    fn scan(
+        &self,
+        window: &TimeWindow,
+        sink: &mut (dyn FnMut(UsageEvent) + Send),
+    ) -> Result<SourceScan> {
         Register::scan(self, window, sink)
     }
 }

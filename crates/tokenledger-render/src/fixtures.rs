@@ -20,6 +20,7 @@ pub(crate) fn measures(input: u64, output: u64, cost: Option<f64>, sessions: u64
         },
         cost_usd: cost,
         unpriced_models: Vec::new(),
+        priced_cost_usd: cost.unwrap_or(0.0),
         sessions,
         events: sessions,
         last_timestamp: None,
@@ -33,6 +34,7 @@ pub(crate) fn at(mut m: Measures, when: &str) -> Measures {
 
 pub(crate) fn unpriced(mut m: Measures, model: &str) -> Measures {
     m.cost_usd = None;
+    m.priced_cost_usd = 0.0;
     m.unpriced_models = vec![model.to_string()];
     m
 }

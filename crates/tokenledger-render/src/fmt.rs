@@ -25,6 +25,15 @@ pub(crate) fn cost4(cost: Option<f64>) -> String {
     }
 }
 
+/// A row's cost for people: the priced part stays visible when some model is unpriced.
+pub(crate) fn cost_of(m: &tokenledger_core::aggregate::Measures) -> String {
+    match m.cost_usd.filter(|_| m.unpriced_models.is_empty()) {
+        Some(c) => cost4(Some(c)),
+        None if m.priced_cost_usd > 0.0 => format!("{} + unpriced", cost4(Some(m.priced_cost_usd))),
+        None => cost4(None),
+    }
+}
+
 /// Rounds through the exact decimal expansion (ties to even), which is what
 /// Python's `round(x, n)` does; `(x * 10^n).round()` differs on some inputs.
 pub(crate) fn round_dp(x: f64, decimals: usize) -> f64 {
@@ -122,5 +131,26 @@ mod tests {
         assert_eq!(bar(1, 1_000_000, 4), "▏   ");
         assert_eq!(bar(0, 8, 3), "   ");
         assert_eq!(bar(0, 0, 2), "  ");
+    }
+}
+
+#[cfg(test)]
+mod partial_cost_tests {
+    use super::cost_of;
+    use tokenledger_core::aggregate::Measures;
+
+    #[test]
+    fn a_partly_unpriced_row_keeps_its_priced_part_visible() {
+        let mut m = Measures {
+            cost_usd: Some(0.5),
+            priced_cost_usd: 0.5,
+            ..Measures::default()
+        };
+        assert_eq!(cost_of(&m), "$0.5000");
+        m.cost_usd = None;
+        m.unpriced_models = vec!["mystery".into()];
+        assert_eq!(cost_of(&m), "$0.5000 + unpriced");
+        m.priced_cost_usd = 0.0;
+        assert_eq!(cost_of(&m), "unpriced");
     }
 }

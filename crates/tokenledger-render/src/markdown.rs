@@ -1,6 +1,6 @@
 //! A GitHub-flavoured Markdown table, padded so the raw text lines up too.
 
-use crate::fmt::{cost4, thousands};
+use crate::fmt::{cost_of, thousands};
 use tokenledger_core::aggregate::Measures;
 use tokenledger_core::report::ReportData;
 
@@ -111,18 +111,13 @@ fn format_line(cells: &[String], widths: &[usize], key_count: usize) -> String {
 }
 
 fn measure_cells(m: &Measures) -> [String; 7] {
-    let cost = if m.unpriced_models.is_empty() {
-        m.cost_usd
-    } else {
-        None
-    };
     [
         thousands(m.tokens.input),
         thousands(m.tokens.output),
         thousands(m.tokens.cache_read),
         thousands(m.tokens.cache_write()),
         thousands(m.tokens.total()),
-        cost4(cost),
+        cost_of(m),
         thousands(m.sessions),
     ]
 }

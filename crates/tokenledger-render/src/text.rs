@@ -1,6 +1,6 @@
 //! The terminal table, plus a bar chart when rows are bucketed by time.
 
-use crate::fmt::{cost4, thousands};
+use crate::fmt::{cost_of, thousands};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{
     Attribute, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table, Width,
@@ -153,7 +153,7 @@ fn measure_cells(m: &Measures, style: &TextStyle, total: bool) -> Vec<Cell> {
     };
     let mut cells: Vec<Cell> = numbers.into_iter().map(number).collect();
     let priced = m.unpriced_models.is_empty() && m.cost_usd.is_some();
-    let mut cost = Cell::new(cost4(if priced { m.cost_usd } else { None }));
+    let mut cost = Cell::new(cost_of(m));
     if style.color && !priced {
         cost = cost.fg(Color::Yellow);
     } else if total {

@@ -19,7 +19,7 @@ impl Register {
     pub fn scan(
         &self,
         window: &TimeWindow,
-        sink: &mut dyn FnMut(UsageEvent),
+        sink: &mut (dyn FnMut(UsageEvent) + Send),
     ) -> Result<SourceScan> {
         let mut scan = SourceScan::default();
         // A rotation killed half-way may have left an entry in two places or
@@ -77,16 +77,25 @@ impl Register {
     fn scan_reader(
         &self,
         path: &Path,
-        reader: impl Read,
+        reader: impl Read + Send,
         window: &TimeWindow,
         seen: &mut FxHashSet<u64>,
         scan: &mut SourceScan,
-        sink: &mut dyn FnMut(UsageEvent),
+        sink: &mut (dyn FnMut(UsageEvent) + Send),
     ) -> Result<()> {
         scan.files.push(path.to_path_buf());
+        // Conversion and the window test run in the parallel stage; only the
+        // duplicate check needs file order. Checking duplicates among entries
+        // inside the window only is a deliberate trade: `log` never writes a
+        // duplicate, so only a hand-appended copy straddling the window's
+        // start could be counted where a full scan would have dropped it.
         let parse = |line: &crate::jsonl::Line<'_>| match parse_line(line.bytes) {
             ParsedLine::Ignorable => None,
-            ParsedLine::Entry(entry) => Some((line.number, Ok(entry))),
+            ParsedLine::Entry(entry) if !window.contains(entry.timestamp) => None,
+            ParsedLine::Entry(entry) => {
+                let key = xxhash_rust::xxh3::xxh3_64(entry.session_key.as_bytes());
+                Some((line.number, Ok((key, into_event(entry)))))
+            }
             ParsedLine::Malformed(reason) if !line.terminated => Some((
                 line.number,
                 Err(format!("incomplete last line ({reason}); skipped")),
@@ -98,8 +107,7 @@ impl Register {
         scan_lines(reader, parse, |batch| {
             for (number, parsed) in batch {
                 match parsed {
-                    Ok(entry) => {
-                        let key = xxhash_rust::xxh3::xxh3_64(entry.session_key.as_bytes());
+                    Ok((key, event)) => {
                         if !seen.insert(key) {
                             scan.duplicates += 1;
                             scan.warnings.push(Warning {
@@ -107,15 +115,13 @@ impl Register {
                                 line: Some(number),
                                 message: format!(
                                     "session_key {:?} was already logged; this later line is not counted again",
-                                    entry.session_key
+                                    event.session
                                 ),
                             });
                             continue;
                         }
-                        if window.contains(entry.timestamp) {
-                            scan.events += 1;
-                            sink(into_event(entry));
-                        }
+                        scan.events += 1;
+                        sink(event);
                     }
                     Err(message) => scan.warnings.push(Warning {
                         path: path.to_path_buf(),
@@ -134,7 +140,7 @@ fn into_event(entry: StoredEntry) -> UsageEvent {
     UsageEvent {
         timestamp: entry.timestamp,
         source: SourceKind::Register,
-        dedupe_key: format!("register:{}", entry.session_key),
+        dedupe_key: ["register:", &entry.session_key].concat(),
         agent_id: entry.agent_id,
         session: entry.session_key,
         model: entry.model,

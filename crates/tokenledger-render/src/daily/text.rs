@@ -2,7 +2,7 @@
 //! seed's Telegram markup.
 
 use super::{DailyReport, Named};
-use crate::fmt::{bar, cost4, pad_left, pad_right, sessions_label, thousands};
+use crate::fmt::{bar, cost_of, cost4, pad_left, pad_right, sessions_label, thousands};
 use crate::text::TextStyle;
 use tokenledger_core::aggregate::Measures;
 
@@ -194,7 +194,7 @@ fn width(items: impl Iterator<Item = String>) -> usize {
 fn cost_text(m: &Measures, style: &TextStyle) -> String {
     match m.cost_usd.filter(|_| m.unpriced_models.is_empty()) {
         Some(c) => cost4(Some(c)),
-        None => paint(&cost4(None), "33", style),
+        None => paint(&cost_of(m), "33", style),
     }
 }
 
