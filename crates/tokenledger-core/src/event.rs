@@ -2,6 +2,7 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Token counts of one event. Every field is disjoint from the others:
 /// `input` is uncached input only, so `total()` never double-counts.
@@ -121,19 +122,21 @@ impl Cost {
 }
 
 /// One usage record, normalized. Timestamps are UTC; conversion to a display
-/// time zone happens only when grouping for output.
+/// time zone happens only when grouping for output. Strings are shared
+/// (`Arc<str>`): agents, models and tasks repeat across millions of events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UsageEvent {
     pub timestamp: Timestamp,
     pub source: SourceKind,
-    pub agent_id: String,
-    pub session: String,
-    pub model: String,
+    pub agent_id: Arc<str>,
+    pub session: Arc<str>,
+    pub model: Arc<str>,
     pub tokens: TokenCounts,
-    /// The cost the source reported, if it did; otherwise the pricing step fills `cost`.
+    /// The cost the source reported, if it did; otherwise reports price the tokens.
     pub reported_cost: Option<f64>,
-    pub task: Option<String>,
-    pub project: Option<String>,
-    /// Unique per billed request (or per session for session-level sources).
-    pub dedupe_key: String,
+    pub task: Option<Arc<str>>,
+    pub project: Option<Arc<str>>,
+    /// Unique per billed request; `None` for session-level sources (the
+    /// register), whose session key is their identity.
+    pub dedupe_key: Option<Arc<str>>,
 }

@@ -44,6 +44,7 @@ where
                             parse_chunk(buf, *first_line, *first_offset, &parse)
                         })
                         .collect();
+                    cursor.recycle(chunks);
                     parsed
                 })
             },
@@ -67,6 +68,9 @@ where
 #[derive(Default)]
 struct Cursor {
     carry: Vec<u8>,
+    /// Chunk buffers handed back after parsing: fresh megabyte buffers would
+    /// be zeroed and page-faulted in again for every chunk of a large file.
+    spare: Vec<Vec<u8>>,
     next_line: u64,
     next_offset: u64,
     eof: bool,
@@ -84,7 +88,10 @@ impl Cursor {
         }
         let mut chunks = Vec::with_capacity(count);
         while chunks.len() < count && !self.eof {
-            let mut buf = std::mem::take(&mut self.carry);
+            let mut buf = self.spare.pop().unwrap_or_default();
+            buf.clear();
+            buf.extend_from_slice(&self.carry);
+            self.carry.clear();
             let start = buf.len();
             buf.resize(start + CHUNK_BYTES, 0);
             let mut filled = start;
@@ -107,13 +114,16 @@ impl Cursor {
                     Some(i) => i + 1,
                     // A line longer than a chunk: keep reading into it.
                     None => {
-                        self.carry = buf;
+                        self.carry.extend_from_slice(&buf);
+                        self.spare.push(buf);
                         continue;
                     }
                 }
             };
-            self.carry = buf.split_off(cut);
+            self.carry.extend_from_slice(&buf[cut..]);
+            buf.truncate(cut);
             if buf.is_empty() {
+                self.spare.push(buf);
                 continue;
             }
             let lines = memchr::memchr_iter(b'\n', &buf).count() as u64
@@ -124,6 +134,10 @@ impl Cursor {
             self.next_offset += len;
         }
         Ok(chunks)
+    }
+
+    fn recycle(&mut self, chunks: Vec<(Vec<u8>, u64, u64)>) {
+        self.spare.extend(chunks.into_iter().map(|(buf, _, _)| buf));
     }
 }
 

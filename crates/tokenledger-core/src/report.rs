@@ -52,7 +52,7 @@ pub fn run(
     let mut aggregator = Aggregator::new(prices, spec.filters, spec.tz, spec.groupings.clone());
     let mut warnings = Vec::new();
     for source in sources {
-        let scan = source.scan(&spec.window, &mut |event| aggregator.add(&event))?;
+        let scan = source.scan(&spec.window, &mut |event| aggregator.add(event))?;
         warnings.extend(scan.warnings);
     }
     let (totals, rows) = aggregator.finish();

@@ -22,7 +22,7 @@ pub trait Source {
     fn scan(
         &self,
         window: &TimeWindow,
-        sink: &mut (dyn FnMut(UsageEvent) + Send),
+        sink: &mut (dyn FnMut(&UsageEvent) + Send),
     ) -> Result<SourceScan>;
 }
 
@@ -34,7 +34,7 @@ impl Source for Register {
     fn scan(
         &self,
         window: &TimeWindow,
-        sink: &mut (dyn FnMut(UsageEvent) + Send),
+        sink: &mut (dyn FnMut(&UsageEvent) + Send),
     ) -> Result<SourceScan> {
         Register::scan(self, window, sink)
     }

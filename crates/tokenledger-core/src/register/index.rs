@@ -303,7 +303,7 @@ impl KeyIndex {
 }
 
 /// The session key of the register line starting at `offset`.
-fn line_key_at(register: &File, offset: u64) -> Option<String> {
+fn line_key_at(register: &File, offset: u64) -> Option<std::sync::Arc<str>> {
     let mut line = Vec::new();
     let mut buf = [0u8; 4096];
     let mut at = offset;

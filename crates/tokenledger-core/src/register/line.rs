@@ -6,6 +6,7 @@ use crate::time::{format_register_timestamp, parse_timestamp};
 use jiff::Timestamp;
 use serde::Deserialize;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 /// A cost exactly as it will be written: the user's own literal when given,
 /// so `0.0075` stays `0.0075`, or a computed figure.
@@ -134,48 +135,48 @@ fn push_raw_field(line: &mut String, key: &str, raw: &str) {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredEntry {
     pub timestamp: Timestamp,
-    pub session_key: String,
-    pub agent_id: String,
-    pub model: String,
+    pub session_key: Arc<str>,
+    pub agent_id: Arc<str>,
+    pub model: Arc<str>,
     pub tokens_input: u64,
     pub tokens_output: u64,
     pub tokens_cache_read: u64,
     pub tokens_cache_write: u64,
     pub tokens_cache_write_1h: u64,
     pub cost: Option<f64>,
-    pub task_id: Option<String>,
-    pub project: Option<String>,
-    pub source: Option<String>,
+    pub task_id: Option<Arc<str>>,
+    pub project: Option<Arc<str>>,
+    pub source: Option<Arc<str>>,
 }
 
-#[derive(Deserialize)]
-struct RawEntry<'a> {
+#[derive(Deserialize, Default)]
+pub(super) struct RawEntry<'a> {
     #[serde(borrow, default)]
-    timestamp: Option<Cow<'a, str>>,
+    pub(super) timestamp: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    session_key: Option<Cow<'a, str>>,
+    pub(super) session_key: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    agent_id: Option<Cow<'a, str>>,
+    pub(super) agent_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    model: Option<Cow<'a, str>>,
+    pub(super) model: Option<Cow<'a, str>>,
     #[serde(default)]
-    tokens_input: Option<Count>,
+    pub(super) tokens_input: Option<Count>,
     #[serde(default)]
-    tokens_output: Option<Count>,
+    pub(super) tokens_output: Option<Count>,
     #[serde(default)]
-    tokens_cache_read: Option<Count>,
+    pub(super) tokens_cache_read: Option<Count>,
     #[serde(default)]
-    tokens_cache_write: Option<Count>,
+    pub(super) tokens_cache_write: Option<Count>,
     #[serde(default)]
-    tokens_cache_write_1h: Option<Count>,
+    pub(super) tokens_cache_write_1h: Option<Count>,
     #[serde(default)]
-    cost: Option<Money>,
+    pub(super) cost: Option<Money>,
     #[serde(borrow, default, alias = "task")]
-    task_id: Option<Cow<'a, str>>,
+    pub(super) task_id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    project: Option<Cow<'a, str>>,
+    pub(super) project: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    source: Option<Cow<'a, str>>,
+    pub(super) source: Option<Cow<'a, str>>,
 }
 
 /// What a line holds: nothing to count (blank or comment), an entry, or a reason it was skipped.
@@ -201,9 +202,14 @@ pub fn parse_line(raw: &[u8]) -> ParsedLine {
     if is_ignorable(line) {
         return ParsedLine::Ignorable;
     }
-    let entry: RawEntry<'_> = match serde_json::from_slice(line) {
-        Ok(entry) => entry,
-        Err(err) => return ParsedLine::Malformed(describe_json_error(&err)),
+    // The fast path reads the flat lines `log` and the seed write; anything
+    // it is not sure about goes to serde_json, which also words the errors.
+    let entry: RawEntry<'_> = match super::fast::parse_flat(line) {
+        Some(entry) => entry,
+        None => match serde_json::from_slice(line) {
+            Ok(entry) => entry,
+            Err(err) => return ParsedLine::Malformed(describe_json_error(&err)),
+        },
     };
     match validate(entry) {
         Ok(entry) => ParsedLine::Entry(entry),
@@ -212,7 +218,7 @@ pub fn parse_line(raw: &[u8]) -> ParsedLine {
 }
 
 /// The session key of a line `parse_line` would count, `None` otherwise.
-pub fn session_key_of(raw: &[u8]) -> Option<String> {
+pub fn session_key_of(raw: &[u8]) -> Option<Arc<str>> {
     match parse_line(raw) {
         ParsedLine::Entry(entry) => Some(entry.session_key),
         _ => None,
@@ -239,29 +245,54 @@ fn validate(raw: RawEntry<'_>) -> Result<StoredEntry, String> {
     let count = |value: Option<Count>| value.map(|c| c.0).unwrap_or(0);
     Ok(StoredEntry {
         timestamp,
-        session_key: session_key.into_owned(),
-        agent_id: raw
-            .agent_id
-            .filter(|a| !a.is_empty())
-            .map_or_else(|| "main".to_string(), Cow::into_owned),
-        model: raw
-            .model
-            .filter(|m| !m.is_empty())
-            .map_or_else(|| "unknown".to_string(), Cow::into_owned),
+        session_key: Arc::from(&*session_key),
+        agent_id: shared(
+            raw.agent_id
+                .as_deref()
+                .filter(|a| !a.is_empty())
+                .unwrap_or("main"),
+        ),
+        model: shared(
+            raw.model
+                .as_deref()
+                .filter(|m| !m.is_empty())
+                .unwrap_or("unknown"),
+        ),
         tokens_input: count(raw.tokens_input),
         tokens_output: count(raw.tokens_output),
         tokens_cache_read: count(raw.tokens_cache_read),
         tokens_cache_write: count(raw.tokens_cache_write),
         tokens_cache_write_1h: count(raw.tokens_cache_write_1h),
         cost: raw.cost.and_then(|m| m.0),
-        task_id: raw.task_id.map(Cow::into_owned),
-        project: raw.project.map(Cow::into_owned),
-        source: raw.source.map(Cow::into_owned),
+        task_id: raw.task_id.as_deref().map(shared),
+        project: raw.project.as_deref().map(shared),
+        source: raw.source.as_deref().map(shared),
+    })
+}
+
+/// The same few agent, model and task names repeat on every line: hand out
+/// one shared copy per thread instead of allocating each time.
+fn shared(text: &str) -> Arc<str> {
+    thread_local! {
+        static NAMES: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Arc<str>>> =
+            std::cell::RefCell::default();
+    }
+    NAMES.with_borrow_mut(|names| {
+        if let Some(name) = names.get(text) {
+            return Arc::clone(name);
+        }
+        // Bounded: a register of a million distinct task ids must not grow this forever.
+        if names.len() >= 4096 {
+            names.clear();
+        }
+        let name: Arc<str> = Arc::from(text);
+        names.insert(Box::from(text), Arc::clone(&name));
+        name
     })
 }
 
 /// A token count written by a person: `1000`, `1000.0` or `"1000"`, never negative or fractional.
-struct Count(u64);
+pub(super) struct Count(pub(super) u64);
 
 impl<'de> Deserialize<'de> for Count {
     fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
@@ -301,7 +332,7 @@ impl<'de> Deserialize<'de> for Count {
 }
 
 /// A cost: a number, a numeric string, or null (no cost stated).
-struct Money(Option<f64>);
+pub(super) struct Money(pub(super) Option<f64>);
 
 impl<'de> Deserialize<'de> for Money {
     fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {

@@ -1,6 +1,7 @@
 //! The register: the append-only JSONL file every agent logs its session to.
 
 mod append;
+mod fast;
 mod index;
 pub mod line;
 mod read;

@@ -19,7 +19,7 @@ impl Register {
     pub fn scan(
         &self,
         window: &TimeWindow,
-        sink: &mut (dyn FnMut(UsageEvent) + Send),
+        sink: &mut (dyn FnMut(&UsageEvent) + Send),
     ) -> Result<SourceScan> {
         let mut scan = SourceScan::default();
         // A rotation killed half-way may have left an entry in two places or
@@ -33,7 +33,11 @@ impl Register {
                 message: format!("an interrupted rotation could not be recovered ({e}); run `tokenledger rotate` with write access"),
             });
         }
-        let mut seen: FxHashSet<u64> = FxHashSet::default();
+        // Sized for the live register up front (lines are rarely under 128
+        // bytes), so a million keys never pay for rehashing.
+        let expected = std::fs::metadata(&self.path).map_or(0, |m| m.len() / 128) as usize;
+        let mut seen: FxHashSet<u64> =
+            FxHashSet::with_capacity_and_hasher(expected.min(1 << 24), Default::default());
         let archives: Vec<_> = self
             .archives()?
             .into_iter()
@@ -81,7 +85,7 @@ impl Register {
         window: &TimeWindow,
         seen: &mut FxHashSet<u64>,
         scan: &mut SourceScan,
-        sink: &mut (dyn FnMut(UsageEvent) + Send),
+        sink: &mut (dyn FnMut(&UsageEvent) + Send),
     ) -> Result<()> {
         scan.files.push(path.to_path_buf());
         // Conversion and the window test run in the parallel stage; only the
@@ -121,7 +125,7 @@ impl Register {
                             continue;
                         }
                         scan.events += 1;
-                        sink(event);
+                        sink(&event);
                     }
                     Err(message) => scan.warnings.push(Warning {
                         path: path.to_path_buf(),
@@ -140,7 +144,7 @@ fn into_event(entry: StoredEntry) -> UsageEvent {
     UsageEvent {
         timestamp: entry.timestamp,
         source: SourceKind::Register,
-        dedupe_key: ["register:", &entry.session_key].concat(),
+        dedupe_key: None,
         agent_id: entry.agent_id,
         session: entry.session_key,
         model: entry.model,
