@@ -153,7 +153,7 @@ impl<'a> Aggregator<'a> {
         let cost = match event.reported_cost {
             Some(c) => Some(c),
             None => {
-                price.map(|price| cost_usd(&price, &event.tokens, tier_rule(event.source), false))
+                price.map(|price| cost_usd(&price, &event.tokens, tier_rule(event.source), event.fast))
             }
         };
         let session = (!event.source.is_session_level())

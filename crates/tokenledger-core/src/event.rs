@@ -132,6 +132,9 @@ pub struct UsageEvent {
     pub session: Arc<str>,
     pub model: Arc<str>,
     pub tokens: TokenCounts,
+    /// Claude's fast mode (`usage.speed: "fast"`): the whole request costs a multiple.
+    #[serde(default)]
+    pub fast: bool,
     /// The cost the source reported, if it did; otherwise reports price the tokens.
     pub reported_cost: Option<f64>,
     pub task: Option<Arc<str>>,

@@ -10,6 +10,8 @@ use std::path::PathBuf;
 /// What one scan of a source found.
 #[derive(Debug, Default)]
 pub struct SourceScan {
+    /// Every root the source looked in, found or not (for `tokenledger sources`).
+    pub searched: Vec<PathBuf>,
     pub files: Vec<PathBuf>,
     pub events: u64,
     pub duplicates: u64,

@@ -156,6 +156,7 @@ fn into_event(entry: StoredEntry) -> UsageEvent {
             cache_write_1h: entry.tokens_cache_write_1h,
             reasoning: 0,
         },
+        fast: false,
         reported_cost: entry.cost,
         task: entry.task_id,
         project: entry.project,
