@@ -152,9 +152,8 @@ impl<'a> Aggregator<'a> {
         }
         let cost = match event.reported_cost {
             Some(c) => Some(c),
-            None => {
-                price.map(|price| cost_usd(&price, &event.tokens, tier_rule(event.source), event.fast))
-            }
+            None => price
+                .map(|price| cost_usd(&price, &event.tokens, tier_rule(event.source), event.fast)),
         };
         let session = (!event.source.is_session_level())
             .then(|| xxhash_rust::xxh3::xxh3_64(event.session.as_bytes()));
@@ -182,6 +181,10 @@ impl<'a> Aggregator<'a> {
                         i64::from(self.strings.id(event.project.as_deref().unwrap_or("")))
                     }
                     GroupKey::Source => event.source as i64,
+                    GroupKey::AgentKind => i64::from(
+                        self.strings
+                            .id(event.source.agent_kind_of(event.origin.as_deref())),
+                    ),
                 };
                 self.key_buf.push(part);
             }

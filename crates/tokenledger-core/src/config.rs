@@ -12,6 +12,15 @@ pub struct Config {
     pub report: ReportConfig,
     pub rotate: RotateConfig,
     pub pricing: PricingConfig,
+    pub merge: MergeConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MergeConfig {
+    /// `log` (default): a session found in an agent's log is counted from the
+    /// log; `register`: from the register entry, as the seed did.
+    pub prefer: crate::report::Prefer,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -43,7 +52,7 @@ impl Default for RotateConfig {
 }
 
 /// Sections later versions add; accepted so that a newer config does not break an older binary.
-const KNOWN_SECTIONS: [&str; 4] = ["register", "report", "rotate", "pricing"];
+const KNOWN_SECTIONS: [&str; 5] = ["register", "report", "rotate", "pricing", "merge"];
 
 impl Config {
     /// Loads `path`; a missing file is the default config.
@@ -113,6 +122,11 @@ pub const EXAMPLE_CONFIG: &str = r#"# tokenledger configuration. Every setting i
 [rotate]
 # Keep the current month plus this many minus one previous months in the live register.
 # keep_months = 2
+
+[merge]
+# When the register and an agent's log describe the same session, count the
+# log ("log", the billed per-request data) or the register entry ("register").
+# prefer = "log"
 
 [pricing]
 # A LiteLLM-format price file, e.g. a copy of model_prices_and_context_window.json.

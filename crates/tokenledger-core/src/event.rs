@@ -83,6 +83,22 @@ impl SourceKind {
         }
     }
 
+    /// The agent product behind this event: the log's own kind, or for a
+    /// register entry the agent named by its `source` key ("unknown" without one).
+    pub fn agent_kind_of(self, origin: Option<&str>) -> &str {
+        match self {
+            SourceKind::Register | SourceKind::Active => {
+                let origin = origin.unwrap_or("");
+                SourceKind::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .find(|k| *k != "register" && origin.starts_with(k))
+                    .unwrap_or(if origin.is_empty() { "unknown" } else { origin })
+            }
+            other => other.as_str(),
+        }
+    }
+
     /// Sources whose every event is a whole session (one line per finished
     /// session), each session once: the register and polled active sessions.
     pub fn is_session_level(self) -> bool {
@@ -139,6 +155,10 @@ pub struct UsageEvent {
     pub reported_cost: Option<f64>,
     pub task: Option<Arc<str>>,
     pub project: Option<Arc<str>>,
+    /// Who wrote a session-level record (the register's `source` key, e.g.
+    /// `claude-code-hook`); `None` for the agents' own logs.
+    #[serde(default)]
+    pub origin: Option<Arc<str>>,
     /// Unique per billed request; `None` for session-level sources (the
     /// register), whose session key is their identity.
     pub dedupe_key: Option<Arc<str>>,

@@ -11,6 +11,7 @@ pub mod lock;
 pub mod paths;
 pub mod pricing;
 pub mod query;
+pub mod reconcile;
 pub mod register;
 pub mod report;
 pub mod rotate;

@@ -88,10 +88,11 @@ pub enum GroupKey {
     Task,
     Project,
     Source,
+    AgentKind,
 }
 
 impl GroupKey {
-    pub const ALL: [GroupKey; 10] = [
+    pub const ALL: [GroupKey; 11] = [
         GroupKey::Hour,
         GroupKey::Day,
         GroupKey::Week,
@@ -102,6 +103,7 @@ impl GroupKey {
         GroupKey::Task,
         GroupKey::Project,
         GroupKey::Source,
+        GroupKey::AgentKind,
     ];
 
     pub fn name(self) -> &'static str {
@@ -116,6 +118,7 @@ impl GroupKey {
             GroupKey::Task => "task",
             GroupKey::Project => "project",
             GroupKey::Source => "source",
+            GroupKey::AgentKind => "agent_kind",
         }
     }
 

@@ -7,6 +7,7 @@ use crate::query::{Filters, GroupKey, TimeWindow};
 use crate::source::Source;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
+use rustc_hash::FxHashSet;
 
 /// Version of the JSON contract; bumped only for incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -20,6 +21,19 @@ pub struct ReportSpec {
     pub tz_name: String,
     /// One or more groupings computed in the same pass over the data.
     pub groupings: Vec<Vec<GroupKey>>,
+    /// Which record counts when the register and an agent log describe the same session.
+    pub prefer: Prefer,
+}
+
+/// The merge rule for a session described twice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Prefer {
+    /// The agent's log: per-request data, what the API billed.
+    #[default]
+    Log,
+    /// The register entry, as the seed's report did.
+    Register,
 }
 
 #[derive(Debug, Clone)]
@@ -43,6 +57,9 @@ impl ReportData {
     }
 }
 
+/// Runs every source into one aggregation. A session that both the register
+/// and an agent log describe is counted once: the preferred side is scanned
+/// first and its session keys shadow the other side's events.
 pub fn run(
     sources: &[&dyn Source],
     prices: &PriceTable,
@@ -51,8 +68,26 @@ pub fn run(
 ) -> Result<ReportData> {
     let mut aggregator = Aggregator::new(prices, spec.filters, spec.tz, spec.groupings.clone());
     let mut warnings = Vec::new();
-    for source in sources {
-        let scan = source.scan(&spec.window, &mut |event| aggregator.add(event))?;
+    let preferred = |source: &&dyn Source| match spec.prefer {
+        Prefer::Log => !source.kind().is_session_level(),
+        Prefer::Register => source.kind().is_session_level(),
+    };
+    let (first, second): (Vec<&dyn Source>, Vec<&dyn Source>) =
+        sources.iter().copied().partition(preferred);
+    let mut shadowing: FxHashSet<u64> = FxHashSet::default();
+    for source in first {
+        let scan = source.scan(&spec.window, &mut |event| {
+            shadowing.insert(session_hash(&event.session));
+            aggregator.add(event)
+        })?;
+        warnings.extend(scan.warnings);
+    }
+    for source in second {
+        let scan = source.scan(&spec.window, &mut |event| {
+            if shadowing.is_empty() || !shadowing.contains(&session_hash(&event.session)) {
+                aggregator.add(event)
+            }
+        })?;
         warnings.extend(scan.warnings);
     }
     let (totals, rows) = aggregator.finish();
@@ -64,4 +99,8 @@ pub fn run(
         groupings: spec.groupings.into_iter().zip(rows).collect(),
         warnings,
     })
+}
+
+fn session_hash(session: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(session.as_bytes())
 }

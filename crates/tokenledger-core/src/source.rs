@@ -20,6 +20,11 @@ pub struct SourceScan {
 
 pub trait Source {
     fn kind(&self) -> SourceKind;
+    /// Whether this source has anything on this machine (its directories
+    /// exist); reports read every detected source unless told otherwise.
+    fn detected(&self) -> bool {
+        true
+    }
     /// Streams every event inside `window` to `sink`, each counted once.
     fn scan(
         &self,

@@ -54,6 +54,8 @@ pub enum Command {
     Rotate(RotateArgs),
     /// Show which price applies to a model and where it came from
     Pricing(PricingArgs),
+    /// List each usage source: paths searched, files and sessions found, time span, unreadable lines
+    Sources(SourcesArgs),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -161,9 +163,15 @@ pub struct ReportArgs {
     /// Only these sessions
     #[arg(long, value_delimiter = ',')]
     pub session: Vec<String>,
-    /// Group by: day, hour, week, month, model, agent, session, task, project, source
+    /// Group by: day, hour, week, month, model, agent, session, task, project, source, agent_kind
     #[arg(long, value_name = "KEYS")]
     pub by: Option<String>,
+    /// Read only these sources: register, claude-code, codex, openclaw [default: every detected one]
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub source: Vec<String>,
+    /// List sessions whose register totals differ from their agent logs by more than 1%
+    #[arg(long, conflicts_with_all = ["view", "by"])]
+    pub check: bool,
     /// Display time zone (IANA name); stored data stays UTC [default: config report.tz, else UTC]
     #[arg(long)]
     pub tz: Option<String>,
@@ -191,6 +199,12 @@ pub struct RotateArgs {
 pub struct PricingArgs {
     /// A model name; without it, list every priced model
     pub model: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct SourcesArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
 }

@@ -5,9 +5,12 @@ use anyhow::Context as _;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use tokenledger_core::config::Config;
+use tokenledger_core::event::SourceKind;
 use tokenledger_core::paths::{resolve_config, resolve_home};
 use tokenledger_core::pricing::PriceTable;
 use tokenledger_core::register::Register;
+use tokenledger_core::source::Source;
+use tokenledger_sources::{Environment, agent_sources};
 
 pub struct Context {
     pub home: PathBuf,
@@ -37,6 +40,39 @@ impl Context {
             Some(path) => Register::at(path.clone()),
             None => Register::in_home(&self.home),
         }
+    }
+
+    /// The sources a report reads: `selection` names them (`register`,
+    /// `claude-code`, `codex`, `openclaw`); empty means every detected one.
+    pub fn sources(
+        &self,
+        selection: &[String],
+    ) -> anyhow::Result<Vec<Box<dyn Source + Send + Sync>>> {
+        let mut all: Vec<Box<dyn Source + Send + Sync>> = vec![Box::new(self.register())];
+        all.extend(agent_sources(&Environment::from_process()));
+        if selection.is_empty() {
+            return Ok(all
+                .into_iter()
+                .filter(|s| s.kind() == SourceKind::Register || s.detected())
+                .collect());
+        }
+        let mut chosen = Vec::new();
+        for name in selection {
+            let kind = SourceKind::parse(name.trim())
+                .filter(|k| all.iter().any(|s| s.kind() == *k))
+                .ok_or_else(|| {
+                    let known: Vec<_> = all.iter().map(|s| s.kind().as_str()).collect();
+                    invalid(format!(
+                        "unknown source {name:?}; use one or more of {}",
+                        known.join(", ")
+                    ))
+                })?;
+            chosen.push(kind);
+        }
+        Ok(all
+            .into_iter()
+            .filter(|s| chosen.contains(&s.kind()))
+            .collect())
     }
 
     pub fn prices(&self) -> anyhow::Result<PriceTable> {

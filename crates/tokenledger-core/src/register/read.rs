@@ -157,6 +157,7 @@ fn into_event(entry: StoredEntry) -> UsageEvent {
             reasoning: 0,
         },
         fast: false,
+        origin: entry.source,
         reported_cost: entry.cost,
         task: entry.task_id,
         project: entry.project,

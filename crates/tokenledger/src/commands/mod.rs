@@ -1,11 +1,13 @@
 //! One file per command.
 
+mod check;
 mod completions;
 mod init;
 mod log;
 mod pricing;
 mod report;
 mod rotate;
+mod sources;
 
 use crate::cli::{Cli, Command};
 use crate::context::Context;
@@ -23,6 +25,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Report(args) => report::run(&ctx, args),
                 Command::Rotate(args) => rotate::run(&ctx, args),
                 Command::Pricing(args) => pricing::run(&ctx, args),
+                Command::Sources(args) => sources::run(&ctx, args),
                 Command::Completions { .. } | Command::Man => unreachable!("handled above"),
             }
         }

@@ -16,6 +16,9 @@ pub fn run(ctx: &Context, args: ReportArgs) -> anyhow::Result<ExitCode> {
     let daily = args.view == Some(ReportView::Daily);
     let (tz, tz_name) = display_zone(ctx, args.tz.as_deref())?;
     let window = window(&args, daily, &tz, now)?;
+    if args.check {
+        return super::check::run(ctx, &args, &window);
+    }
     let groupings = if daily {
         daily_groupings()
     } else {
@@ -36,9 +39,10 @@ pub fn run(ctx: &Context, args: ReportArgs) -> anyhow::Result<ExitCode> {
         tz: tz.clone(),
         tz_name: tz_name.clone(),
         groupings,
+        prefer: ctx.config.merge.prefer,
     };
-    let register = ctx.register();
-    let sources: Vec<&dyn Source> = vec![&register];
+    let owned = ctx.sources(&args.source)?;
+    let sources: Vec<&dyn Source> = owned.iter().map(|s| s.as_ref() as &dyn Source).collect();
     let prices = ctx.prices()?;
     let data = report::run(&sources, &prices, spec, now)?;
     for warning in &data.warnings {
@@ -109,7 +113,7 @@ fn daily_groupings() -> Vec<Vec<GroupKey>> {
         vec![Hour],
         vec![Hour, Model],
         vec![Hour, Agent],
-        vec![Session, Agent, Model],
+        vec![Session, Agent, Model, GroupKey::Source],
     ]
 }
 
