@@ -70,7 +70,7 @@ impl Register {
         if !index.has_room() {
             KeyIndex::rebuild(&index_path, &self.path, &file, &archives)?;
         } else {
-            index.insert(&entry.session_key, offset)?;
+            index.add_line(&entry.session_key, offset, &file)?;
             index
                 .mark_covered(&file, new_len)
                 .map_err(|e| Error::io(&index_path, e))?;

@@ -15,8 +15,8 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use xxhash_rust::xxh3::xxh3_64;
 
-const MAGIC: [u8; 8] = *b"TLIDX\0\0\x01";
-const HEADER_LEN: u64 = 64;
+const MAGIC: [u8; 8] = *b"TLIDX\0\0\x02";
+const HEADER_LEN: u64 = 80;
 const SLOT_LEN: u64 = 16;
 const MIN_CAPACITY: u64 = 1024;
 /// Keys that now live only in a gzip archive: verified by hash alone.
@@ -30,6 +30,12 @@ struct Header {
     ino: u64,
     dev: u64,
     tail_hash: u64,
+    /// Keys whose first copy is a live register line (not an archive).
+    live_keys: u64,
+    /// Valid entry lines in the live register, duplicates included: equal to
+    /// `live_keys` exactly when the register holds no duplicate, which lets a
+    /// report skip its own duplicate check.
+    valid_lines: u64,
 }
 
 impl Header {
@@ -43,12 +49,14 @@ impl Header {
             self.ino,
             self.dev,
             self.tail_hash,
+            self.live_keys,
+            self.valid_lines,
         ];
         for (i, value) in fields.iter().enumerate() {
             out[8 + i * 8..16 + i * 8].copy_from_slice(&value.to_le_bytes());
         }
-        let checksum = xxh3_64(&out[..56]);
-        out[56..].copy_from_slice(&checksum.to_le_bytes());
+        let checksum = xxh3_64(&out[..72]);
+        out[72..].copy_from_slice(&checksum.to_le_bytes());
         out
     }
 
@@ -57,7 +65,7 @@ impl Header {
             return None;
         }
         let field = |i: usize| u64::from_le_bytes(bytes[8 + i * 8..16 + i * 8].try_into().unwrap());
-        if field(6) != xxh3_64(&bytes[..56]) {
+        if field(8) != xxh3_64(&bytes[..72]) {
             return None;
         }
         let header = Header {
@@ -67,6 +75,8 @@ impl Header {
             ino: field(3),
             dev: field(4),
             tail_hash: field(5),
+            live_keys: field(6),
+            valid_lines: field(7),
         };
         (header.capacity.is_power_of_two() && header.count < header.capacity).then_some(header)
     }
@@ -109,16 +119,32 @@ impl KeyIndex {
             let consistent = same_file
                 && h.covered_len <= meta.len()
                 && tail_hash(register, h.covered_len).ok() == Some(h.tail_hash);
-            if consistent {
-                index.index_tail(register_path, register, meta.len())?;
+            if consistent && index.index_tail(register_path, register, meta.len())? {
                 return Ok(index);
             }
         }
         Self::rebuild(index_path, register_path, register, archives)
     }
 
+    /// The index as it stands, without updating it, if it describes exactly
+    /// `register` as it is now (for readers, which never write the index).
+    pub fn current_for_reading(index_path: &Path, register: &File) -> Option<KeyIndex> {
+        let index = Self::open_existing_with(index_path, false).ok()??;
+        let meta = register.metadata().ok()?;
+        let h = index.header;
+        (h.ino == meta.ino()
+            && h.dev == meta.dev()
+            && h.covered_len == meta.len()
+            && tail_hash(register, h.covered_len).ok() == Some(h.tail_hash))
+        .then_some(index)
+    }
+
     fn open_existing(index_path: &Path) -> Result<Option<KeyIndex>> {
-        let file = match OpenOptions::new().read(true).write(true).open(index_path) {
+        Self::open_existing_with(index_path, true)
+    }
+
+    fn open_existing_with(index_path: &Path, write: bool) -> Result<Option<KeyIndex>> {
+        let file = match OpenOptions::new().read(true).write(write).open(index_path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io(index_path, e)),
@@ -175,6 +201,11 @@ impl KeyIndex {
             .next_power_of_two();
         let mut slots = vec![0u8; (capacity * SLOT_LEN) as usize];
         let mut count = 0;
+        let mut live_keys = 0;
+        let valid_lines = keys
+            .iter()
+            .filter(|(_, offset)| *offset != ARCHIVED)
+            .count() as u64;
         for (hash, offset) in keys {
             let mut slot = hash & (capacity - 1);
             loop {
@@ -184,6 +215,7 @@ impl KeyIndex {
                     slots[at..at + 8].copy_from_slice(&hash.to_le_bytes());
                     slots[at + 8..at + 16].copy_from_slice(&offset.to_le_bytes());
                     count += 1;
+                    live_keys += u64::from(offset != ARCHIVED);
                     break;
                 }
                 if existing == hash {
@@ -199,6 +231,8 @@ impl KeyIndex {
             ino: meta.ino(),
             dev: meta.dev(),
             tail_hash: tail_hash(register, len).map_err(|e| Error::io(register_path, e))?,
+            live_keys,
+            valid_lines,
         };
         let tmp_path = index_path.with_extension("idx.tmp");
         let write = || -> std::io::Result<File> {
@@ -221,10 +255,12 @@ impl KeyIndex {
         })
     }
 
-    fn index_tail(&mut self, register_path: &Path, register: &File, len: u64) -> Result<()> {
+    /// Indexes lines appended since the last update; `false` when there are
+    /// too many for the table and the caller must rebuild.
+    fn index_tail(&mut self, register_path: &Path, register: &File, len: u64) -> Result<bool> {
         let from = self.header.covered_len;
         if from == len {
-            return Ok(());
+            return Ok(true);
         }
         let mut keys = Vec::new();
         scan_lines(
@@ -233,13 +269,36 @@ impl KeyIndex {
             |batch| keys.extend(batch),
         )
         .map_err(|e| Error::io(register_path, e))?;
+        // Lines appended by hand can be many: past half load, rebuild instead
+        // (a full open-addressing table would never find an empty slot).
+        if (self.header.count + keys.len() as u64) * 2 > self.header.capacity {
+            return Ok(false);
+        }
         for (key, offset) in keys {
-            if !self.contains(&key, register)? {
-                self.insert(&key, offset)?;
-            }
+            self.add_line(&key, offset, register)?;
         }
         self.mark_covered(register, len)
-            .map_err(|e| Error::io(register_path, e))
+            .map_err(|e| Error::io(register_path, e))?;
+        Ok(true)
+    }
+
+    /// Records one valid live line: its key if new, and the line in the count.
+    pub fn add_line(&mut self, key: &str, offset: u64, register: &File) -> Result<()> {
+        if !self.contains(key, register)? {
+            self.insert(key, offset)?;
+            self.header.live_keys += 1;
+        }
+        self.header.valid_lines += 1;
+        Ok(())
+    }
+
+    /// Whether the live register, up to `covered_len`, holds each key once.
+    pub fn live_keys_unique(&self) -> bool {
+        self.header.valid_lines == self.header.live_keys
+    }
+
+    pub fn covered_len(&self) -> u64 {
+        self.header.covered_len
     }
 
     /// True when a valid register line (or archived entry) already holds `key`.
@@ -266,7 +325,7 @@ impl KeyIndex {
         (self.header.count + 1) * 2 <= self.header.capacity
     }
 
-    pub fn insert(&mut self, key: &str, offset: u64) -> Result<()> {
+    fn insert(&mut self, key: &str, offset: u64) -> Result<()> {
         let hash = key_hash(key);
         let mask = self.header.capacity - 1;
         let mut slot = hash & mask;

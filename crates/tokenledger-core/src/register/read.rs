@@ -2,6 +2,7 @@
 //! event, every broken one a warning with its file and line, none rewritten.
 
 use super::Register;
+use super::index::KeyIndex;
 use super::line::{ParsedLine, StoredEntry, parse_line};
 use crate::error::{Error, Result, Warning};
 use crate::event::{SourceKind, TokenCounts, UsageEvent};
@@ -33,11 +34,7 @@ impl Register {
                 message: format!("an interrupted rotation could not be recovered ({e}); run `tokenledger rotate` with write access"),
             });
         }
-        // Sized for the live register up front (lines are rarely under 128
-        // bytes), so a million keys never pay for rehashing.
-        let expected = std::fs::metadata(&self.path).map_or(0, |m| m.len() / 128) as usize;
-        let mut seen: FxHashSet<u64> =
-            FxHashSet::with_capacity_and_hasher(expected.min(1 << 24), Default::default());
+        let mut seen: Option<FxHashSet<u64>> = Some(FxHashSet::default());
         let archives: Vec<_> = self
             .archives()?
             .into_iter()
@@ -70,7 +67,24 @@ impl Register {
                         path: self.path.clone(),
                     });
                 }
-                self.scan_reader(&self.path, file, window, &mut seen, &mut scan, sink)?;
+                // The key index `log` keeps knows whether the register holds
+                // any duplicate; when it holds none (and no archive is read),
+                // the million-key duplicate check is skipped. Reading stops
+                // where the index's knowledge does.
+                match KeyIndex::current_for_reading(&self.index_path(), &file) {
+                    Some(index) if archives.is_empty() && index.live_keys_unique() => {
+                        let known = std::io::Read::take(&file, index.covered_len());
+                        self.scan_reader(&self.path, known, window, &mut None, &mut scan, sink)?;
+                    }
+                    _ => {
+                        if let Some(seen) = seen.as_mut() {
+                            // Sized up front (lines are rarely under 128 bytes): no rehashing.
+                            let expected = file.metadata().map_or(0, |m| m.len() / 128) as usize;
+                            seen.reserve(expected.min(1 << 24));
+                        }
+                        self.scan_reader(&self.path, &file, window, &mut seen, &mut scan, sink)?;
+                    }
+                }
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(Error::io(&self.path, e)),
@@ -83,7 +97,7 @@ impl Register {
         path: &Path,
         reader: impl Read + Send,
         window: &TimeWindow,
-        seen: &mut FxHashSet<u64>,
+        seen: &mut Option<FxHashSet<u64>>,
         scan: &mut SourceScan,
         sink: &mut (dyn FnMut(&UsageEvent) + Send),
     ) -> Result<()> {
@@ -112,7 +126,7 @@ impl Register {
             for (number, parsed) in batch {
                 match parsed {
                     Ok((key, event)) => {
-                        if !seen.insert(key) {
+                        if seen.as_mut().is_some_and(|seen| !seen.insert(key)) {
                             scan.duplicates += 1;
                             scan.warnings.push(Warning {
                                 path: path.to_path_buf(),

@@ -317,3 +317,35 @@ fn a_register_that_is_a_directory_fails_clearly() {
         .code(1)
         .stderr(predicate::str::contains("is a directory"));
 }
+
+/// Reports trust the key index to skip their duplicate check only while the
+/// index says the register holds no duplicate.
+#[test]
+fn duplicates_appended_by_hand_are_caught_with_or_without_the_index() {
+    let t = TestContext::new();
+    for key in ["a", "b", "c"] {
+        t.run(&["log", key, "main", "m", "10", "1", "0"]).success();
+    }
+    assert_eq!(t.report_json(&[])["totals"]["events"], 3);
+    let mut text = t.register();
+    text.push_str(&line(
+        "2026-02-05T20:00:00Z",
+        "b",
+        "main",
+        "m",
+        99,
+        9,
+        Some(1.0),
+    ));
+    t.write_register(&text);
+    // The index no longer covers the whole register.
+    let report = t.report_json(&[]);
+    assert_eq!(report["totals"]["events"], 3);
+    assert_eq!(report["totals"]["input_tokens"], 30);
+    // `log` indexes the hand-written tail, duplicate included.
+    t.run(&["log", "d", "main", "m", "10", "1", "0"]).success();
+    let report = t.report_json(&[]);
+    assert_eq!(report["totals"]["events"], 4);
+    assert_eq!(report["totals"]["input_tokens"], 40);
+    assert_eq!(report["warnings"].as_array().unwrap().len(), 1);
+}
