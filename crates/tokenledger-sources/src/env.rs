@@ -14,14 +14,19 @@ pub struct Environment {
 impl Environment {
     pub fn from_process() -> Environment {
         Environment {
-            home: std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/")),
+            home: std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("/")),
             vars: std::env::vars().collect(),
         }
     }
 
     /// A variable's value, `None` when unset or empty.
     pub fn var(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     /// A comma-separated list variable (`CLAUDE_CONFIG_DIR`, `CODEX_HOME`), `~/` expanded.

@@ -23,4 +23,8 @@ pub fn agent_sources(env: &Environment) -> Vec<Box<dyn Source + Send + Sync>> {
 }
 
 /// The source kinds this crate provides, in the order `agent_sources` returns them.
-pub const AGENT_KINDS: [SourceKind; 3] = [SourceKind::ClaudeCode, SourceKind::Codex, SourceKind::OpenClaw];
+pub const AGENT_KINDS: [SourceKind; 3] = [
+    SourceKind::ClaudeCode,
+    SourceKind::Codex,
+    SourceKind::OpenClaw,
+];

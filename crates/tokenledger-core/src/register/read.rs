@@ -34,6 +34,7 @@ impl Register {
                 message: format!("an interrupted rotation could not be recovered ({e}); run `tokenledger rotate` with write access"),
             });
         }
+        scan.searched.push(self.path.clone());
         let mut seen: Option<FxHashSet<u64>> = Some(FxHashSet::default());
         let archives: Vec<_> = self
             .archives()?

@@ -10,6 +10,7 @@ mod log;
 mod pricing;
 mod report;
 mod rotate;
+mod sources;
 
 /// Every file in this folder must be a module above, or its tests never run.
 #[test]
