@@ -9,7 +9,7 @@ use super::dedupe::{
 use super::parser::{Parsed, Record, parse_line};
 use super::paths::{FileKind, Transcript};
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::Read;
 use tokenledger_core::Warning;
 use tokenledger_core::jsonl::scan_lines;
 
@@ -71,30 +71,36 @@ pub(super) fn load(file: &Transcript, index: u32, names: &Names, big_file: u64) 
     collector.out
 }
 
-fn read_small(handle: File, collector: &mut Collector<'_, '_>) -> std::io::Result<()> {
-    let mut reader = BufReader::with_capacity(64 * 1024, handle);
-    let mut buf = Vec::new();
-    let mut number = 0u64;
-    loop {
-        buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
-            return Ok(());
-        }
-        number += 1;
-        let terminated = buf.last() == Some(&b'\n');
-        let parsed = parse_line(if terminated {
-            &buf[..buf.len() - 1]
-        } else {
-            &buf
-        });
-        if parsed != Parsed::Nothing {
-            collector.accept(number, terminated, parsed);
-        }
-        // One huge line must not pin its buffer for the rest of the file.
-        if buf.capacity() > 8 << 20 {
-            buf = Vec::new();
-        }
+/// Small files (under the big-file threshold) are read whole into a buffer
+/// reused across the files a thread reads, and split in place: no per-line
+/// copy, which was a fifth of a 1 GiB scan.
+fn read_small(mut handle: File, collector: &mut Collector<'_, '_>) -> std::io::Result<()> {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
+    BUFFER.with_borrow_mut(|buf| {
+        buf.clear();
+        handle.read_to_end(buf)?;
+        let mut start = 0usize;
+        let mut number = 0u64;
+        while start < buf.len() {
+            number += 1;
+            let (end, next, terminated) = match memchr::memchr(b'\n', &buf[start..]) {
+                Some(i) => (start + i, start + i + 1, true),
+                None => (buf.len(), buf.len(), false),
+            };
+            let parsed = parse_line(&buf[start..end]);
+            if parsed != Parsed::Nothing {
+                collector.accept(number, terminated, parsed);
+            }
+            start = next;
+        }
+        // A big file read whole must not pin its buffer for the rest of the scan.
+        if buf.capacity() > 16 << 20 {
+            *buf = Vec::new();
+        }
+        Ok(())
+    })
 }
 
 struct Collector<'f, 'n> {
