@@ -47,7 +47,12 @@ def main():
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} missing: run cargo build --release")
     home = tempfile.mkdtemp(prefix="tokenledger-bench-")
-    env = dict(os.environ, TOKENLEDGER_HOME=home, TOKENLEDGER_CONFIG=os.path.join(home, "none.toml"), NO_COLOR="1")
+    # HOME points into the temp dir so no agent log on this machine is read:
+    # these figures are for the register alone.
+    env = dict(os.environ, TOKENLEDGER_HOME=home, TOKENLEDGER_CONFIG=os.path.join(home, "none.toml"),
+               NO_COLOR="1", HOME=home)
+    for var in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "OPENCLAW_DIR", "XDG_CONFIG_HOME", "XDG_DATA_HOME"):
+        env.pop(var, None)
     try:
         reg = os.path.join(home, "token-usage-register.jsonl")
         subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen_register.py"), str(args.entries), reg], check=True)

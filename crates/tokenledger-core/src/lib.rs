@@ -7,6 +7,7 @@ pub mod error;
 pub mod event;
 pub mod fault;
 pub mod jsonl;
+pub mod ledger;
 pub mod lock;
 pub mod paths;
 pub mod pricing;

@@ -56,6 +56,8 @@ pub enum Command {
     Pricing(PricingArgs),
     /// List each usage source: paths searched, files and sessions found, time span, unreadable lines
     Sources(SourcesArgs),
+    /// Copy new events from the agents' logs into the ledger, so they outlive the agents' cleanup
+    Sync,
     /// Print shell completions
     Completions {
         #[arg(value_enum)]

@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use tokenledger_core::config::Config;
 use tokenledger_core::event::SourceKind;
+use tokenledger_core::ledger::{Ledger, SyncState, SyncedSource};
 use tokenledger_core::paths::{resolve_config, resolve_home};
 use tokenledger_core::pricing::PriceTable;
 use tokenledger_core::register::Register;
@@ -49,7 +50,7 @@ impl Context {
         selection: &[String],
     ) -> anyhow::Result<Vec<Box<dyn Source + Send + Sync>>> {
         let mut all: Vec<Box<dyn Source + Send + Sync>> = vec![Box::new(self.register())];
-        all.extend(agent_sources(&Environment::from_process()));
+        all.extend(self.synced_agent_sources()?);
         if selection.is_empty() {
             return Ok(all
                 .into_iter()
@@ -72,6 +73,44 @@ impl Context {
         Ok(all
             .into_iter()
             .filter(|s| chosen.contains(&s.kind()))
+            .collect())
+    }
+
+    /// The agents' logs as they are now, for `sync`.
+    pub fn live_agent_sources(&self) -> Vec<Box<dyn Source + Send + Sync>> {
+        agent_sources(&Environment::from_process())
+    }
+
+    /// The agents' logs seen through the ledger once `sync` has run: synced
+    /// events survive the agents' cleanup, and unchanged logs are not re-read.
+    fn synced_agent_sources(&self) -> anyhow::Result<Vec<Box<dyn Source + Send + Sync>>> {
+        let live = self.live_agent_sources();
+        let ledger = Ledger::in_home(&self.home);
+        if !ledger.exists() {
+            return Ok(live);
+        }
+        let loaded = ledger.load()?;
+        for warning in &loaded.warnings {
+            warn(warning);
+        }
+        let state = SyncState::load(&ledger.state_path()).unwrap_or_default();
+        let mut by_kind: std::collections::HashMap<SourceKind, Vec<_>> = Default::default();
+        for event in loaded.events {
+            by_kind.entry(event.source).or_default().push(event);
+        }
+        Ok(live
+            .into_iter()
+            .map(|source| {
+                let kind = source.kind();
+                let held = std::sync::Arc::new(by_kind.remove(&kind).unwrap_or_default());
+                let changed = !state.unchanged(kind);
+                Box::new(SyncedSource::new(
+                    source,
+                    held,
+                    ledger.path().to_path_buf(),
+                    changed,
+                )) as Box<dyn Source + Send + Sync>
+            })
             .collect())
     }
 

@@ -8,6 +8,7 @@ mod pricing;
 mod report;
 mod rotate;
 mod sources;
+mod sync;
 
 use crate::cli::{Cli, Command};
 use crate::context::Context;
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Rotate(args) => rotate::run(&ctx, args),
                 Command::Pricing(args) => pricing::run(&ctx, args),
                 Command::Sources(args) => sources::run(&ctx, args),
+                Command::Sync => sync::run(&ctx),
                 Command::Completions { .. } | Command::Man => unreachable!("handled above"),
             }
         }

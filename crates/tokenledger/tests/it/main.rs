@@ -11,6 +11,7 @@ mod pricing;
 mod report;
 mod rotate;
 mod sources;
+mod sync;
 
 /// Every file in this folder must be a module above, or its tests never run.
 #[test]
