@@ -90,7 +90,7 @@ impl Ledger {
             }
             Err(e) => return Err(Error::io(&self.path, e)),
         };
-        let mut by_key: FxHashMap<String, usize> = FxHashMap::default();
+        let mut by_key: FxHashMap<u64, usize> = FxHashMap::default();
         let mut events: Vec<UsageEvent> = Vec::new();
         let path = &self.path;
         scan_lines(
@@ -110,7 +110,7 @@ impl Ledger {
                 for parsed in batch {
                     match parsed {
                         Ok(event) => {
-                            let key = ledger_key(&event);
+                            let key = xxhash_rust::xxh3::xxh3_64(ledger_key(&event).as_bytes());
                             match by_key.get(&key) {
                                 Some(&i) if events[i].tokens.total() >= event.tokens.total() => {}
                                 Some(&i) => events[i] = event,
@@ -154,6 +154,7 @@ impl Ledger {
         let mut state = SyncState::default();
         for source in sources {
             let mut lines = String::new();
+            let mut failed: Option<Error> = None;
             let (mut added, mut kept) = (0u64, 0u64);
             let scan = source.scan(&TimeWindow::ALL, &mut |event| {
                 let key = ledger_key(event);
@@ -166,7 +167,18 @@ impl Ledger {
                 lines.push_str(&serde_json::to_string(event).expect("events always serialize"));
                 lines.push('\n');
                 added += 1;
+                // Bounded memory: flush in batches. Appended but unacknowledged
+                // lines are harmless: the next sync finds their keys present.
+                if lines.len() >= 4 << 20 {
+                    if let Err(e) = self.append(lines.as_bytes()) {
+                        failed = Some(e);
+                    }
+                    lines.clear();
+                }
             })?;
+            if let Some(e) = failed.take() {
+                return Err(e);
+            }
             self.append(lines.as_bytes())?;
             crate::fault::point("sync:after-append");
             state.record(source.kind(), &scan.searched, &scan.files);

@@ -31,8 +31,10 @@ impl Stamp {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct SourceFiles {
     /// Files read and the directories above them, up to and including the
-    /// roots searched; `None` for a root that did not exist.
-    stamps: BTreeMap<PathBuf, Option<Stamp>>,
+    /// roots searched; `None` for a root that did not exist. A list, not a
+    /// map: a report only walks it, and sorting thousands of paths on every
+    /// load cost more than the check itself.
+    stamps: Vec<(PathBuf, Option<Stamp>)>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -70,7 +72,7 @@ impl SyncState {
             }
         }
         self.sources
-            .insert(kind.as_str().to_string(), SourceFiles { stamps });
+            .insert(kind.as_str().to_string(), SourceFiles { stamps: stamps.into_iter().collect() });
     }
 
     /// True when the source was synced and none of its files or directories changed since.
