@@ -17,6 +17,7 @@ pub mod register;
 pub mod report;
 pub mod rotate;
 pub mod source;
+pub mod store;
 pub mod time;
 
 pub use error::{Error, Result, Warning};

@@ -11,6 +11,7 @@ use tokenledger_core::paths::{resolve_config, resolve_home};
 use tokenledger_core::pricing::PriceTable;
 use tokenledger_core::register::Register;
 use tokenledger_core::source::Source;
+use tokenledger_core::store::FileStore;
 use tokenledger_sources::{Environment, agent_sources};
 
 pub struct Context {
@@ -34,6 +35,11 @@ impl Context {
             config,
             color: use_color(global.color),
         })
+    }
+
+    /// Where `log` and `rotate` write: the embedded file store.
+    pub fn store(&self) -> FileStore {
+        FileStore::new(self.register())
     }
 
     pub fn register(&self) -> Register {

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use tokenledger_core::event::TokenCounts;
 use tokenledger_core::pricing::{TierRule, cost_usd};
 use tokenledger_core::register::{AppendOutcome, CostLiteral, NewEntry};
+use tokenledger_core::store::Store;
 use tokenledger_core::time::parse_timestamp;
 
 pub fn run(ctx: &Context, args: LogArgs) -> anyhow::Result<ExitCode> {
@@ -21,7 +22,7 @@ pub fn run(ctx: &Context, args: LogArgs) -> anyhow::Result<ExitCode> {
 
 fn log(ctx: &Context, args: LogArgs) -> anyhow::Result<ExitCode> {
     let entry = build_entry(ctx, &args)?;
-    match ctx.register().append(&entry)? {
+    match ctx.store().append(&entry)? {
         AppendOutcome::Duplicate => {
             // The seed's message, byte for byte (two spaces after the emoji).
             println!("⚠️  Session {} already logged, skipping", entry.session_key);

@@ -1,6 +1,7 @@
 use crate::cli::RotateArgs;
 use crate::context::Context;
 use std::process::ExitCode;
+use tokenledger_core::store::Store;
 
 pub fn run(ctx: &Context, args: RotateArgs) -> anyhow::Result<ExitCode> {
     rotate(ctx, args.keep_months)?;
@@ -10,8 +11,8 @@ pub fn run(ctx: &Context, args: RotateArgs) -> anyhow::Result<ExitCode> {
 /// Shared with `report --rotate`. The summary goes to stderr so it never mixes into report data.
 pub fn rotate(ctx: &Context, keep_months: Option<u32>) -> anyhow::Result<()> {
     let keep = keep_months.unwrap_or(ctx.config.rotate.keep_months);
-    let register = ctx.register();
-    let summary = register.rotate(keep, jiff::Timestamp::now())?;
+    let store = ctx.store();
+    let summary = store.rotate(keep, jiff::Timestamp::now())?;
     if summary.moved == 0 {
         eprintln!("rotate: nothing older than the last {keep} month(s); register unchanged");
     } else {
@@ -22,7 +23,7 @@ pub fn rotate(ctx: &Context, keep_months: Option<u32>) -> anyhow::Result<()> {
             "rotate: moved {}, kept {} in {}",
             summary.moved,
             summary.kept,
-            register.path().display()
+            store.describe()
         );
     }
     Ok(())
