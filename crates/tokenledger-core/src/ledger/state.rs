@@ -71,8 +71,12 @@ impl SyncState {
                 dir = d.parent();
             }
         }
-        self.sources
-            .insert(kind.as_str().to_string(), SourceFiles { stamps: stamps.into_iter().collect() });
+        self.sources.insert(
+            kind.as_str().to_string(),
+            SourceFiles {
+                stamps: stamps.into_iter().collect(),
+            },
+        );
     }
 
     /// True when the source was synced and none of its files or directories changed since.
