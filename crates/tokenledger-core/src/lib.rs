@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod event;
 pub mod fault;
+pub mod intern;
 pub mod jsonl;
 pub mod ledger;
 pub mod lock;

@@ -10,6 +10,7 @@
 //! only causes the next sync to find those keys already present, and a torn
 //! last line is skipped by readers and fenced off by the next writer.
 
+mod line;
 mod state;
 mod synced;
 
@@ -99,12 +100,17 @@ impl Ledger {
                 if line.bytes.trim_ascii().is_empty() {
                     return None;
                 }
-                Some(match serde_json::from_slice::<UsageEvent>(line.bytes) {
-                    Ok(event) => Ok(event),
-                    // The last line of a sync killed mid-write: nothing was acknowledged for it.
-                    Err(_) if !line.terminated => Err(None),
-                    Err(e) => Err(Some((line.number, e.to_string()))),
-                })
+                Some(
+                    match serde_json::from_slice::<line::LedgerLine<'_>>(line.bytes)
+                        .map_err(|e| e.to_string())
+                        .and_then(line::LedgerLine::into_event)
+                    {
+                        Ok(event) => Ok(event),
+                        // The last line of a sync killed mid-write: nothing was acknowledged for it.
+                        Err(_) if !line.terminated => Err(None),
+                        Err(e) => Err(Some((line.number, e.to_string()))),
+                    },
+                )
             },
             |batch| {
                 for parsed in batch {
