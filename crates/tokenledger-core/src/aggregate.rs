@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// The measures of one row (or of the totals).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -106,14 +107,24 @@ pub struct Aggregator<'a> {
     prices: &'a PriceTable,
     filters: Filters,
     tz: TimeZone,
+    utc: bool,
     groupings: Vec<Grouping>,
     totals: Acc,
     strings: Interner,
-    models: FxHashMap<String, ModelInfo>,
+    /// Indexes into `model_infos` by raw model string.
+    models: FxHashMap<String, u32>,
+    model_infos: Vec<ModelInfo>,
+    /// Recent model names by the identity of their shared string (sources
+    /// hand out a few `Arc`s per model), so most events hash no name; the
+    /// clone held keeps the address from being reused for another string.
+    recent_models: [Option<(Arc<str>, u32)>; RECENT_MODELS],
+    next_recent: usize,
     /// UTC offset per 15-minute slot: every zone changes offset on such a boundary.
     offsets: FxHashMap<i64, i64>,
     key_buf: Vec<i64>,
 }
+
+const RECENT_MODELS: usize = 16;
 
 impl<'a> Aggregator<'a> {
     pub fn new(
@@ -125,6 +136,7 @@ impl<'a> Aggregator<'a> {
         Aggregator {
             prices,
             filters: filters.canonicalized(),
+            utc: tz == TimeZone::UTC,
             tz,
             groupings: groupings
                 .into_iter()
@@ -136,13 +148,18 @@ impl<'a> Aggregator<'a> {
             totals: Acc::default(),
             strings: Interner::default(),
             models: FxHashMap::default(),
+            model_infos: Vec::new(),
+            recent_models: Default::default(),
+            next_recent: 0,
             offsets: FxHashMap::default(),
             key_buf: Vec::new(),
         }
     }
 
     pub fn add(&mut self, event: &UsageEvent) {
-        let (canonical, price) = self.model_info(&event.model);
+        let info = self.model_info(&event.model);
+        let ModelInfo { canonical, price } = &self.model_infos[info as usize];
+        let canonical = *canonical;
         if !self.filters.is_empty()
             && !self
                 .filters
@@ -153,66 +170,77 @@ impl<'a> Aggregator<'a> {
         let cost = match event.reported_cost {
             Some(c) => Some(c),
             None => price
-                .map(|price| cost_usd(&price, &event.tokens, tier_rule(event.source), event.fast)),
+                .as_ref()
+                .map(|price| cost_usd(price, &event.tokens, tier_rule(event.source), event.fast)),
         };
         let session = (!event.source.is_session_level())
             .then(|| xxhash_rust::xxh3::xxh3_64(event.session.as_bytes()));
         self.totals
             .add(&event.tokens, cost, canonical, session, event.timestamp);
         let local = self.local_seconds(event.timestamp);
-        for g in 0..self.groupings.len() {
-            self.key_buf.clear();
-            for k in 0..self.groupings[g].keys.len() {
-                let part = match self.groupings[g].keys[k] {
-                    GroupKey::Hour => local.div_euclid(3600),
-                    GroupKey::Day => local.div_euclid(86_400),
-                    GroupKey::Week => {
-                        let day = local.div_euclid(86_400);
-                        day - (day + 3).rem_euclid(7) // 1970-01-01 was a Thursday
-                    }
-                    GroupKey::Month => month_number(local),
-                    GroupKey::Model => i64::from(canonical),
-                    GroupKey::Agent => i64::from(self.strings.id(&event.agent_id)),
-                    GroupKey::Session => i64::from(self.strings.id(&event.session)),
-                    GroupKey::Task => {
-                        i64::from(self.strings.id(event.task.as_deref().unwrap_or("")))
-                    }
-                    GroupKey::Project => {
-                        i64::from(self.strings.id(event.project.as_deref().unwrap_or("")))
-                    }
-                    GroupKey::Source => event.source as i64,
-                    GroupKey::AgentKind => i64::from(
-                        self.strings
-                            .id(event.source.agent_kind_of(event.origin.as_deref())),
-                    ),
-                };
-                self.key_buf.push(part);
-            }
-            let groups = &mut self.groupings[g].groups;
-            let acc = match groups.get_mut(&self.key_buf[..]) {
+        let Aggregator {
+            groupings,
+            strings,
+            key_buf,
+            ..
+        } = self;
+        for grouping in groupings {
+            key_buf.clear();
+            key_buf.extend(grouping.keys.iter().map(|key| match key {
+                GroupKey::Hour => local.div_euclid(3600),
+                GroupKey::Day => local.div_euclid(86_400),
+                GroupKey::Week => {
+                    let day = local.div_euclid(86_400);
+                    day - (day + 3).rem_euclid(7) // 1970-01-01 was a Thursday
+                }
+                GroupKey::Month => month_number(local),
+                GroupKey::Model => i64::from(canonical),
+                GroupKey::Agent => i64::from(strings.id(&event.agent_id)),
+                GroupKey::Session => i64::from(strings.id(&event.session)),
+                GroupKey::Task => i64::from(strings.id(event.task.as_deref().unwrap_or(""))),
+                GroupKey::Project => i64::from(strings.id(event.project.as_deref().unwrap_or(""))),
+                GroupKey::Source => event.source as i64,
+                GroupKey::AgentKind => {
+                    i64::from(strings.id(event.source.agent_kind_of(event.origin.as_deref())))
+                }
+            }));
+            let groups = &mut grouping.groups;
+            let acc = match groups.get_mut(&key_buf[..]) {
                 Some(acc) => acc,
                 None => groups
-                    .entry(self.key_buf.clone().into_boxed_slice())
+                    .entry(key_buf.clone().into_boxed_slice())
                     .or_default(),
             };
             acc.add(&event.tokens, cost, canonical, session, event.timestamp);
         }
     }
 
-    fn model_info(&mut self, model: &str) -> (u32, Option<ModelPrice>) {
-        if let Some(info) = self.models.get(model) {
-            return (info.canonical, info.price);
+    /// The index of `model`'s info in `model_infos`.
+    fn model_info(&mut self, model: &Arc<str>) -> u32 {
+        let mut recent = self.recent_models.iter().flatten();
+        if let Some(&(_, index)) = recent.find(|(m, _)| Arc::ptr_eq(m, model)) {
+            return index;
         }
-        let canonical = self.strings.id(&canonical_model_name(model));
-        let price = self.prices.lookup(model).map(|m| *m.price);
-        self.models
-            .insert(model.to_string(), ModelInfo { canonical, price });
-        (canonical, price)
+        let index = match self.models.get(&**model) {
+            Some(&index) => index,
+            None => {
+                let index = self.model_infos.len() as u32;
+                self.model_infos.push(ModelInfo {
+                    canonical: self.strings.id(&canonical_model_name(model)),
+                    price: self.prices.lookup(model).map(|m| *m.price),
+                });
+                self.models.insert(model.to_string(), index);
+                index
+            }
+        };
+        self.recent_models[self.next_recent] = Some((Arc::clone(model), index));
+        self.next_recent = (self.next_recent + 1) % RECENT_MODELS;
+        index
     }
 
     fn local_seconds(&mut self, ts: Timestamp) -> i64 {
         let utc = ts.as_second();
-        if self.tz == TimeZone::UTC {
+        if self.utc {
             return utc;
         }
         let slot = utc.div_euclid(900);

@@ -31,33 +31,36 @@ pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
 
 /// The fast path for `YYYY-MM-DDTHH:MM:SSZ` (and `.fffZ`): a report over a
 /// million lines spends most of its time here otherwise.
-fn parse_compact_utc(b: &[u8]) -> Option<Timestamp> {
-    if b.len() < 20 || *b.last()? != b'Z' {
+pub(crate) fn parse_compact_utc(b: &[u8]) -> Option<Timestamp> {
+    let (t, rest) = b.split_first_chunk::<19>()?;
+    let fraction = rest.strip_suffix(b"Z")?;
+    if t[4] != b'-' || t[7] != b'-' || t[10] != b'T' || t[13] != b':' || t[16] != b':' {
         return None;
     }
-    let digits = |range: std::ops::Range<usize>| -> Option<i64> {
-        let mut value = 0i64;
-        for &c in &b[range] {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            value = value * 10 + i64::from(c - b'0');
-        }
-        Some(value)
-    };
-    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    // The positions are fixed: one branch-free check of all fourteen digits.
+    const DIGITS: [usize; 14] = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
+    if DIGITS
+        .iter()
+        .fold(0, |max, &i| t[i].wrapping_sub(b'0').max(max))
+        > 9
+    {
         return None;
     }
-    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
-    let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
-    let nanos = match &b[19..b.len() - 1] {
+    let d = |i: usize| i64::from(t[i] - b'0');
+    let year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
+    let (month, day) = (d(5) * 10 + d(6), d(8) * 10 + d(9));
+    let (hour, minute, second) = (d(11) * 10 + d(12), d(14) * 10 + d(15), d(17) * 10 + d(18));
+    let nanos = match fraction {
         [] => 0,
         [b'.', frac @ ..] if !frac.is_empty() && frac.len() <= 9 => {
-            let mut value = digits(20..19 + 1 + frac.len())?;
-            for _ in frac.len()..9 {
-                value *= 10;
+            let mut value = 0i64;
+            for &c in frac {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                value = value * 10 + i64::from(c - b'0');
             }
-            value
+            value * 10i64.pow(9 - frac.len() as u32)
         }
         _ => return None,
     };
@@ -170,7 +173,40 @@ mod tests {
                 "{text}"
             );
         }
-        assert_eq!(parse_compact_utc(b"2023-02-29T00:00:00Z"), None);
+        for year in [1900, 2000, 2023, 2024] {
+            for month in 1..=12 {
+                for day in 28..=32 {
+                    let text = format!("{year}-{month:02}-{day:02}T00:00:00Z");
+                    let jiff = text.parse::<Timestamp>().ok();
+                    assert_eq!(parse_compact_utc(text.as_bytes()), jiff, "{text}");
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        // Any instant with any number of fraction digits, and any one byte
+        // changed: the fast path reads what jiff reads, or declines.
+        #[test]
+        fn fast_path_agrees_with_jiff_everywhere(
+            seconds in 0i64..253_402_300_800,
+            nanos in 0i32..1_000_000_000,
+            digits in 0usize..=9,
+            flip in proptest::option::of((0usize..30, proptest::num::u8::ANY)),
+        ) {
+            let at = Timestamp::new(seconds, nanos).unwrap();
+            let fraction = format!(".{nanos:09}");
+            let fraction = if digits == 0 { "" } else { &fraction[..=digits] };
+            let mut text = format!("{}{fraction}Z", at.strftime("%Y-%m-%dT%H:%M:%S")).into_bytes();
+            if let Some((i, byte)) = flip.filter(|(i, _)| *i < text.len()) {
+                text[i] = byte;
+            }
+            let jiff = std::str::from_utf8(&text).ok().and_then(|t| t.parse::<Timestamp>().ok());
+            match parse_compact_utc(&text) {
+                Some(fast) => proptest::prop_assert_eq!(Some(fast), jiff),
+                None => proptest::prop_assert!(flip.is_some(), "declined {:?}", text),
+            }
+        }
     }
 
     #[test]

@@ -1,29 +1,76 @@
 //! A fast path for the flat, escape-free lines that make up nearly every
 //! register: one JSON object of strings, numbers and nulls. It returns `None`
-//! for anything else (escapes, nesting, odd numbers, repeated keys), and the
-//! caller falls back to serde_json, so it never changes what a line means —
-//! a property test holds it to serde_json's reading.
+//! for anything else (escapes, nesting, odd numbers, repeated keys, invalid
+//! UTF-8), and the caller falls back to serde_json, so it never changes what
+//! a line means — a property test holds it to serde_json's reading.
 
 use super::line::{Count, Money, RawEntry};
-use std::borrow::Cow;
+use crate::jsonl::utf8;
 
-enum Value<'a> {
-    Str(&'a str),
-    Num(&'a [u8]),
-    Null,
-    Bool,
+/// Where a string's contents (without quotes) lie in the line. Only spans of
+/// valid UTF-8 are ever made.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Span {
+    start: u32,
+    end: u32,
 }
 
+impl Span {
+    pub(super) fn of(self, line: &[u8]) -> &[u8] {
+        &line[self.start as usize..self.end as usize]
+    }
+}
+
+pub(super) const TIMESTAMP: usize = 0;
+pub(super) const SESSION_KEY: usize = 1;
+pub(super) const AGENT_ID: usize = 2;
+pub(super) const MODEL: usize = 3;
+pub(super) const TASK: usize = 4;
+pub(super) const PROJECT: usize = 5;
+pub(super) const SOURCE: usize = 6;
+/// Counts, in `Flat::counts` order from here: input, output, cache read,
+/// cache write, cache write 1h.
+const COUNT: usize = 7;
+const COST: usize = 12;
+/// Any key not read: its value is checked and skipped.
+const OTHER: usize = 13;
+
+/// A line's known fields with its strings left in place: nothing is copied
+/// or allocated until a consumer asks for it.
+#[derive(Debug, Default)]
+pub(super) struct Flat {
+    /// Indexed by `TIMESTAMP`..=`SOURCE`; `None` when absent or `null`.
+    pub(super) texts: [Option<Span>; 7],
+    /// `null` reads as 0, as it does in `Count`.
+    pub(super) counts: [Option<u64>; 5],
+    /// `Some(None)` for an explicit `null`.
+    pub(super) cost: Option<Option<f64>>,
+}
+
+/// The fast path as serde's shape, for `parse_line` and the property test.
 pub(super) fn parse_flat(line: &[u8]) -> Option<RawEntry<'_>> {
-    // One UTF-8 check for the whole line; every string then is a slice of it
-    // between two ASCII quotes, so always on a character boundary.
-    let text = std::str::from_utf8(line).ok()?;
-    let mut p = Parser {
-        s: text,
-        b: line,
-        i: 0,
-    };
-    let mut entry = RawEntry::default();
+    let flat = scan(line)?;
+    let text = |i: usize| flat.texts[i].map(|span| utf8(span.of(line)));
+    Some(RawEntry {
+        timestamp: text(TIMESTAMP),
+        session_key: text(SESSION_KEY),
+        agent_id: text(AGENT_ID),
+        model: text(MODEL),
+        tokens_input: flat.counts[0].map(Count),
+        tokens_output: flat.counts[1].map(Count),
+        tokens_cache_read: flat.counts[2].map(Count),
+        tokens_cache_write: flat.counts[3].map(Count),
+        tokens_cache_write_1h: flat.counts[4].map(Count),
+        cost: flat.cost.map(Money),
+        task_id: text(TASK),
+        project: text(PROJECT),
+        source: text(SOURCE),
+    })
+}
+
+pub(super) fn scan(line: &[u8]) -> Option<Flat> {
+    let mut p = Parser { b: line, i: 0 };
+    let mut flat = Flat::default();
     let mut seen = 0u32;
     p.ws();
     p.eat(b'{')?;
@@ -32,12 +79,12 @@ pub(super) fn parse_flat(line: &[u8]) -> Option<RawEntry<'_>> {
         p.i += 1;
     } else {
         loop {
-            let key = p.string()?;
+            let id = p.key()?;
             p.ws();
             p.eat(b':')?;
             p.ws();
-            let value = p.value()?;
-            let bit = set_field(&mut entry, key, value)?;
+            p.field(&mut flat, id)?;
+            let bit = (1 << id) & !(1 << OTHER);
             if seen & bit != 0 {
                 return None; // serde_json refuses a repeated field; let it say so
             }
@@ -57,105 +104,85 @@ pub(super) fn parse_flat(line: &[u8]) -> Option<RawEntry<'_>> {
         }
     }
     p.ws();
-    (p.i == line.len()).then_some(entry)
+    (p.i == line.len()).then_some(flat)
 }
 
-/// Stores a known field; returns its bit (0 for unknown keys, which are ignored).
-fn set_field<'a>(entry: &mut RawEntry<'a>, key: &str, value: Value<'a>) -> Option<u32> {
-    let text = |v: Value<'a>| -> Option<Option<Cow<'a, str>>> {
-        match v {
-            Value::Str(s) => Some(Some(Cow::Borrowed(s))),
-            Value::Null => Some(None),
-            _ => None,
-        }
-    };
-    let count = |v: Value<'a>| -> Option<Option<Count>> {
-        match v {
-            Value::Null => Some(Some(Count(0))),
-            Value::Num(n) if n.iter().all(u8::is_ascii_digit) => std::str::from_utf8(n)
-                .ok()?
-                .parse()
-                .ok()
-                .map(|c| Some(Count(c))),
-            _ => None,
-        }
-    };
-    let bit = match key {
-        "timestamp" => {
-            entry.timestamp = text(value)?;
-            1
-        }
-        "session_key" => {
-            entry.session_key = text(value)?;
-            2
-        }
-        "agent_id" => {
-            entry.agent_id = text(value)?;
-            4
-        }
-        "model" => {
-            entry.model = text(value)?;
-            8
-        }
-        "tokens_input" => {
-            entry.tokens_input = count(value)?;
-            16
-        }
-        "tokens_output" => {
-            entry.tokens_output = count(value)?;
-            32
-        }
-        "tokens_cache_read" => {
-            entry.tokens_cache_read = count(value)?;
-            64
-        }
-        "tokens_cache_write" => {
-            entry.tokens_cache_write = count(value)?;
-            128
-        }
-        "tokens_cache_write_1h" => {
-            entry.tokens_cache_write_1h = count(value)?;
-            256
-        }
-        "cost" => {
-            entry.cost = Some(match value {
-                Value::Null => Money(None),
-                Value::Num(n) if n[0] != b'-' => {
-                    let v: f64 = std::str::from_utf8(n).ok()?.parse().ok()?;
-                    if !v.is_finite() {
-                        return None;
+/// The known key that `rest` (what follows a key's opening quote) starts
+/// with, closing quote included, and that length: a few byte tests pick the
+/// one candidate and a fixed-size compare confirms it, so the key is never
+/// scanned. Every known key is found this way; `None` is any other key.
+fn known_key(rest: &[u8]) -> Option<(usize, usize)> {
+    #[inline(always)]
+    fn is(rest: &[u8], id: usize, key: &'static [u8]) -> Option<(usize, usize)> {
+        rest.starts_with(key).then_some((id, key.len()))
+    }
+    match *rest.first()? {
+        b't' => match *rest.get(1)? {
+            b'i' => is(rest, TIMESTAMP, b"timestamp\""),
+            b'a' if rest.get(4) == Some(&b'"') => is(rest, TASK, b"task\""),
+            b'a' => is(rest, TASK, b"task_id\""),
+            _ => match *rest.get(7)? {
+                b'i' => is(rest, COUNT, b"tokens_input\""),
+                b'o' => is(rest, COUNT + 1, b"tokens_output\""),
+                _ => match *rest.get(13)? {
+                    b'r' => is(rest, COUNT + 2, b"tokens_cache_read\""),
+                    _ if rest.get(18) == Some(&b'"') => {
+                        is(rest, COUNT + 3, b"tokens_cache_write\"")
                     }
-                    Money(Some(v))
-                }
-                _ => return None,
-            });
-            512
-        }
-        // `task` is an alias of `task_id`: both set one field, as in serde.
-        "task_id" | "task" => {
-            entry.task_id = text(value)?;
-            1024
-        }
-        "project" => {
-            entry.project = text(value)?;
-            2048
-        }
-        "source" => {
-            entry.source = text(value)?;
-            4096
-        }
-        _ => 0,
-    };
-    Some(bit)
+                    _ => is(rest, COUNT + 4, b"tokens_cache_write_1h\""),
+                },
+            },
+        },
+        b's' if rest.get(1) == Some(&b'e') => is(rest, SESSION_KEY, b"session_key\""),
+        b's' => is(rest, SOURCE, b"source\""),
+        b'a' => is(rest, AGENT_ID, b"agent_id\""),
+        b'm' => is(rest, MODEL, b"model\""),
+        b'c' => is(rest, COST, b"cost\""),
+        b'p' => is(rest, PROJECT, b"project\""),
+        _ => None,
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// High bits marking the bytes of `w` below `n` (n <= 0x80). Only the lowest
+/// mark is exact (a borrow can mark bytes above it), which is all we use.
+fn below(w: u64, n: u8) -> u64 {
+    w.wrapping_sub(ONES * u64::from(n)) & !w & HIGHS
+}
+
+fn equal(w: u64, c: u8) -> u64 {
+    below(w ^ (ONES * u64::from(c)), 1)
+}
+
+/// The run of one to seven digits `word` starts with, and its value, found
+/// and converted without a loop (counts are mostly 3-6 digits, and a loop's
+/// exit is a branch the CPU cannot predict). `None` for none or eight.
+fn short_count(word: [u8; 8]) -> Option<(usize, u64)> {
+    let v = u64::from_le_bytes(word).wrapping_sub(ONES * u64::from(b'0'));
+    // A byte is no digit if it wrapped below '0' or lies above '9'; only the
+    // lowest such mark is exact, and it is all that is used.
+    let other = (v.wrapping_add(ONES * 0x76) | v) & HIGHS;
+    let digits = other.trailing_zeros() as usize / 8;
+    if digits == 0 || digits == 8 {
+        return None;
+    }
+    // Digits to the top bytes (zeros below read as leading zeros), then
+    // pairs, quads and the eight folded together by multiplication.
+    let v = v << (8 * (8 - digits));
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    let low = (v & 0x0000_00FF_0000_00FF).wrapping_mul(100 + (1_000_000 << 32));
+    let high = ((v >> 16) & 0x0000_00FF_0000_00FF).wrapping_mul(1 + (10_000 << 32));
+    Some((digits, low.wrapping_add(high) >> 32))
 }
 
 struct Parser<'a> {
-    s: &'a str,
     b: &'a [u8],
     i: usize,
 }
 
-impl<'a> Parser<'a> {
+impl Parser<'_> {
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
@@ -170,32 +197,91 @@ impl<'a> Parser<'a> {
         (self.peek()? == c).then(|| self.i += 1)
     }
 
-    /// A string with no escapes and no control characters.
-    fn string(&mut self) -> Option<&'a str> {
+    /// A string with no escapes and no control characters, checked to be UTF-8.
+    // Inlined: returned through memory, the span's read-back stalled on store forwarding.
+    #[inline(always)]
+    fn string(&mut self) -> Option<Span> {
         self.eat(b'"')?;
         let start = self.i;
-        // A plain loop: register strings are short, and a SIMD search costs
-        // more to set up than it saves on twenty bytes.
-        let mut end = start;
-        loop {
-            match *self.b.get(end)? {
-                b'"' => break,
-                b'\\' => return None,
-                c if c < 0x20 => return None,
-                _ => end += 1,
+        let mut pos = start;
+        // Eight bytes per step: keys and values are mostly 5-30 bytes, where
+        // this beats both a byte loop and a SIMD search's setup.
+        let mut all = 0u64; // every byte OR-ed together: ASCII needs no UTF-8 check
+        let end = loop {
+            let Some(word) = self.b.get(pos..pos + 8) else {
+                loop {
+                    match *self.b.get(pos)? {
+                        b'"' => break,
+                        b'\\' => return None,
+                        c if c < 0x20 => return None,
+                        c => all |= u64::from(c),
+                    }
+                    pos += 1;
+                }
+                break pos;
+            };
+            let w = u64::from_le_bytes(word.try_into().ok()?);
+            let special = equal(w, b'"') | equal(w, b'\\') | below(w, 0x20);
+            if special == 0 {
+                all |= w;
+                pos += 8;
+                continue;
             }
+            let at = special.trailing_zeros() as usize / 8;
+            all |= w & ((1u64 << (at * 8)) - 1);
+            if self.b[pos + at] != b'"' {
+                return None;
+            }
+            break pos + at;
+        };
+        if all & HIGHS != 0 {
+            std::str::from_utf8(&self.b[start..end]).ok()?;
         }
         self.i = end + 1;
-        Some(&self.s[start..end])
+        Some(Span {
+            start: u32::try_from(start).ok()?,
+            end: u32::try_from(end).ok()?,
+        })
     }
 
-    fn value(&mut self) -> Option<Value<'a>> {
+    fn key(&mut self) -> Option<usize> {
+        if self.peek()? != b'"' {
+            return None;
+        }
+        match known_key(&self.b[self.i + 1..]) {
+            Some((id, len)) => {
+                self.i += 1 + len;
+                Some(id)
+            }
+            None => self.string().map(|_| OTHER),
+        }
+    }
+
+    /// Reads a field's value, declining any type serde would read differently.
+    fn field(&mut self, flat: &mut Flat, id: usize) -> Option<()> {
+        if id == OTHER {
+            return self.skip_value();
+        }
+        let null = self.peek()? == b'n';
+        if null {
+            self.literal(b"null")?;
+        }
+        match id {
+            TIMESTAMP..=SOURCE => flat.texts[id] = if null { None } else { Some(self.string()?) },
+            COST if null => flat.cost = Some(None),
+            COST => flat.cost = Some(Some(self.cost()?)),
+            _ => flat.counts[id - COUNT] = Some(if null { 0 } else { self.count()? }),
+        }
+        Some(())
+    }
+
+    fn skip_value(&mut self) -> Option<()> {
         match self.peek()? {
-            b'"' => self.string().map(Value::Str),
-            b'n' => self.literal(b"null").map(|()| Value::Null),
-            b't' => self.literal(b"true").map(|()| Value::Bool),
-            b'f' => self.literal(b"false").map(|()| Value::Bool),
-            b'-' | b'0'..=b'9' => self.number().map(Value::Num),
+            b'"' => self.string().map(drop),
+            b'n' => self.literal(b"null"),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'-' | b'0'..=b'9' => self.number().map(drop),
             _ => None,
         }
     }
@@ -206,8 +292,60 @@ impl<'a> Parser<'a> {
             .then(|| self.i += word.len())
     }
 
+    /// A plain token count: digits only, no leading zero, fits in a u64.
+    /// Anything else (`-1`, `1.0`, `1e3`, `01`) is left to serde.
+    fn count(&mut self) -> Option<u64> {
+        let start = self.i;
+        let value = match self.b[start..]
+            .first_chunk::<8>()
+            .and_then(|w| short_count(*w))
+        {
+            Some((digits, value)) => {
+                self.i += digits;
+                value
+            }
+            None => {
+                self.digits();
+                let digits = std::str::from_utf8(&self.b[start..self.i]).ok()?;
+                digits.parse().ok()? // empty, or past u64: serde says why
+            }
+        };
+        let digits = self.i - start;
+        let plain = digits > 0
+            && (digits == 1 || self.b[start] != b'0')
+            && !matches!(self.peek(), Some(b'.' | b'e' | b'E'));
+        plain.then_some(value)
+    }
+
+    /// A cost: a non-negative JSON number as f64. A decimal of at most 15
+    /// digits without exponent is `m / 10^k` with both exact in f64: one
+    /// division, correctly rounded, so the very bits `str::parse` (and
+    /// serde_json's `float_roundtrip`) give. Anything else goes to `str::parse`.
+    fn cost(&mut self) -> Option<f64> {
+        const POW10: [f64; 16] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+        ];
+        let text = self.number().filter(|n| n[0] != b'-')?;
+        let (mut mantissa, mut digits, mut scale) = (0u64, 0, None);
+        for &c in text {
+            match c {
+                b'0'..=b'9' if digits < 15 => {
+                    mantissa = mantissa * 10 + u64::from(c - b'0');
+                    digits += 1;
+                    scale = scale.map(|s| s + 1);
+                }
+                b'.' => scale = Some(0),
+                _ => {
+                    let value: f64 = std::str::from_utf8(text).ok()?.parse().ok()?;
+                    return value.is_finite().then_some(value);
+                }
+            }
+        }
+        Some(mantissa as f64 / POW10[scale.unwrap_or(0)])
+    }
+
     /// JSON's number grammar exactly: `-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`.
-    fn number(&mut self) -> Option<&'a [u8]> {
+    fn number(&mut self) -> Option<&[u8]> {
         let start = self.i;
         if self.peek() == Some(b'-') {
             self.i += 1;
@@ -240,6 +378,45 @@ impl<'a> Parser<'a> {
     fn digits(&mut self) {
         while self.peek().is_some_and(|c| c.is_ascii_digit()) {
             self.i += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        // Any one byte of a typical line changed (a control character, an
+        // escape, invalid UTF-8, a stray digit, at any place in the eight-byte
+        // steps): the fast path reads what serde reads, or declines.
+        #[test]
+        fn any_byte_changed_reads_as_serde_does_or_is_declined(
+            at in 0usize..230, byte in any::<u8>(), name in "[a-z]{0,20}",
+        ) {
+            let line = format!(
+                r#"{{"timestamp":"2026-02-05T20:00:00Z","session_key":"s-{name}","agent_id":"a","model":"é{name}","tokens_input":1234567,"tokens_output":12345678,"cost":0.012345,"task":"t"}}"#
+            );
+            let mut bytes = line.into_bytes();
+            if let Some(b) = bytes.get_mut(at) {
+                *b = byte;
+            }
+            let Some(fast) = parse_flat(&bytes) else { return Ok(()) };
+            let slow: RawEntry<'_> = serde_json::from_slice(&bytes)
+                .map_err(|e| TestCaseError::fail(format!("{e}: {}", String::from_utf8_lossy(&bytes))))?;
+            let texts = |e: &RawEntry<'_>| {
+                [&e.timestamp, &e.session_key, &e.agent_id, &e.model, &e.task_id]
+                    .map(|t| t.as_deref().map(str::to_owned))
+            };
+            let counts = |e: &RawEntry<'_>| {
+                [&e.tokens_input, &e.tokens_output].map(|c| c.as_ref().map_or(0, |c| c.0))
+            };
+            let cost = |e: &RawEntry<'_>| e.cost.as_ref().and_then(|m| m.0).map(f64::to_bits);
+            prop_assert_eq!(texts(&fast), texts(&slow));
+            prop_assert_eq!(counts(&fast), counts(&slow));
+            prop_assert_eq!(cost(&fast), cost(&slow));
         }
     }
 }

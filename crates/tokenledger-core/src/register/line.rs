@@ -1,8 +1,10 @@
 //! The register line: byte-compatible with Better Claw's `log-session-tokens.sh`
 //! when writing, tolerant of what people and scripts really write when reading.
 
+use super::fast::{Flat, SESSION_KEY, TIMESTAMP};
 use crate::error::{Error, Result};
-use crate::time::{format_register_timestamp, parse_timestamp};
+use crate::jsonl::{NameCache, utf8};
+use crate::time::{format_register_timestamp, parse_compact_utc, parse_timestamp};
 use jiff::Timestamp;
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -132,7 +134,7 @@ fn push_raw_field(line: &mut String, key: &str, raw: &str) {
 }
 
 /// An entry as read back from a register line.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StoredEntry {
     pub timestamp: Timestamp,
     pub session_key: Arc<str>,
@@ -232,16 +234,38 @@ fn describe_json_error(err: &serde_json::Error) -> String {
     }
 }
 
+const NO_TIMESTAMP: &str = "missing \"timestamp\"";
+const NO_SESSION_KEY: &str = "missing or empty \"session_key\"";
+
+fn read_timestamp(text: &str) -> Result<Timestamp, String> {
+    parse_timestamp(text).map_err(|e| format!("bad \"timestamp\" {text:?}: {e}"))
+}
+
+/// `validate`'s checks, in its order and words, on a line the fast path
+/// read: the scan turns it into an event without a `StoredEntry`.
+pub(super) fn check_flat(flat: &Flat, line: &[u8]) -> Result<Timestamp, String> {
+    let timestamp = flat.texts[TIMESTAMP].ok_or(NO_TIMESTAMP)?.of(line);
+    let timestamp = match parse_compact_utc(timestamp) {
+        Some(timestamp) => timestamp,
+        None => read_timestamp(&utf8(timestamp))?,
+    };
+    let blank = |key: &[u8]| match key.first() {
+        // A graphic first byte survives `trim`; anything else asks `str` itself.
+        Some(c) if c.is_ascii_graphic() => false,
+        _ => utf8(key).trim().is_empty(),
+    };
+    if flat.texts[SESSION_KEY].is_none_or(|key| blank(key.of(line))) {
+        return Err(NO_SESSION_KEY.to_string());
+    }
+    Ok(timestamp)
+}
+
 fn validate(raw: RawEntry<'_>) -> Result<StoredEntry, String> {
-    let timestamp = raw
-        .timestamp
-        .ok_or_else(|| "missing \"timestamp\"".to_string())?;
-    let timestamp =
-        parse_timestamp(&timestamp).map_err(|e| format!("bad \"timestamp\" {timestamp:?}: {e}"))?;
+    let timestamp = read_timestamp(raw.timestamp.as_deref().ok_or(NO_TIMESTAMP)?)?;
     let session_key = raw
         .session_key
         .filter(|k| !k.trim().is_empty())
-        .ok_or_else(|| "missing or empty \"session_key\"".to_string())?;
+        .ok_or(NO_SESSION_KEY)?;
     let count = |value: Option<Count>| value.map(|c| c.0).unwrap_or(0);
     Ok(StoredEntry {
         timestamp,
@@ -274,21 +298,9 @@ fn validate(raw: RawEntry<'_>) -> Result<StoredEntry, String> {
 /// one shared copy per thread instead of allocating each time.
 fn shared(text: &str) -> Arc<str> {
     thread_local! {
-        static NAMES: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Arc<str>>> =
-            std::cell::RefCell::default();
+        static NAMES: std::cell::RefCell<NameCache> = std::cell::RefCell::default();
     }
-    NAMES.with_borrow_mut(|names| {
-        if let Some(name) = names.get(text) {
-            return Arc::clone(name);
-        }
-        // Bounded: a register of a million distinct task ids must not grow this forever.
-        if names.len() >= 4096 {
-            names.clear();
-        }
-        let name: Arc<str> = Arc::from(text);
-        names.insert(Box::from(text), Arc::clone(&name));
-        name
-    })
+    NAMES.with_borrow_mut(|names| Arc::clone(names.get(text.as_bytes())))
 }
 
 /// A token count written by a person: `1000`, `1000.0` or `"1000"`, never negative or fractional.

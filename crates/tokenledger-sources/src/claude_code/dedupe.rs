@@ -19,7 +19,7 @@ pub(super) const HAS_SPEED: u8 = 2;
 pub(super) const FAST: u8 = 4;
 pub(super) const PROGRESS: u8 = 8;
 
-/// One copy of a request, ~130 bytes: strings are interned ids.
+/// One copy of a request, ~140 bytes: strings are interned ids.
 #[derive(Debug, Clone)]
 pub(super) struct Candidate {
     pub micros: i64,
@@ -29,13 +29,14 @@ pub(super) struct Candidate {
     pub session: u32,
     pub project: u32,
     pub agent: u32,
-    /// File index (in path order) and line number: the last tie-breaker.
-    pub order: u64,
+    /// File index (in path order) and the line's byte offset: the last
+    /// tie-breaker (offsets order lines as line numbers would).
+    pub order: (u32, u64),
     pub flags: u8,
     /// Hash of `message.id`, 0 when there is none.
     pub message_hash: u64,
-    /// `<message.id>:<requestId>` for the event's dedupe key.
-    pub key: Option<Box<str>>,
+    /// The event's dedupe key, `cc:<message.id>:<requestId>`.
+    pub key: Option<Arc<str>>,
 }
 
 impl Candidate {
@@ -53,15 +54,30 @@ impl Candidate {
     }
 }
 
+/// How many parts [`Candidates`] are split into, by `message.id`: every
+/// copy that can compete with another lands in the same part, so parts are
+/// merged and judged independently, in parallel.
+pub(super) const PARTS: usize = 16;
+
+/// Candidates, split by `message.id` into [`PARTS`] independent parts.
 #[derive(Debug, Default)]
 pub(super) struct Candidates {
+    parts: [Part; PARTS],
+}
+
+/// The copies of the requests whose `message.id` hashes to one part. The
+/// maps hold indices into `kept`: small entries, so growing them moves and
+/// touches little memory.
+#[derive(Debug, Default)]
+pub(super) struct Part {
+    /// The copies winning so far, and every copy without `message.id`.
+    kept: Vec<Candidate>,
     /// Non-sidechain copies by hash of (`message.id`, `requestId`).
-    exact: FxHashMap<u128, Candidate>,
+    exact: FxHashMap<u128, u32>,
     /// Sidechain copies by hash of `message.id`.
-    side: FxHashMap<u64, Candidate>,
-    plain: Vec<Candidate>,
+    side: FxHashMap<u64, u32>,
     /// Copies that lost to another copy.
-    pub duplicates: u64,
+    duplicates: u64,
 }
 
 pub(super) fn message_hash(message_id: &str) -> u64 {
@@ -83,28 +99,67 @@ fn exact_hash(message_id: &str, request_id: Option<&str>) -> u128 {
 }
 
 impl Candidates {
+    #[cfg(test)]
     pub fn len(&self) -> usize {
-        self.exact.len() + self.side.len() + self.plain.len()
+        self.parts.iter().map(Part::len).sum()
     }
 
+    /// Adds a copy; `c.message_hash` must be `message_hash(message_id)`.
     pub fn add(&mut self, c: Candidate, message_id: Option<&str>, request_id: Option<&str>) {
+        // The top bits: the maps inside a part hash the low ones.
+        let part = (c.message_hash >> (64 - PARTS.trailing_zeros())) as usize;
+        let part = &mut self.parts[part];
         match message_id {
-            None => self.plain.push(c),
-            Some(m) if c.flags & SIDECHAIN != 0 => self.put_side(message_hash(m), c),
-            Some(m) => self.put_exact(exact_hash(m, request_id), c),
+            None => part.kept.push(c),
+            Some(_) if c.flags & SIDECHAIN != 0 => part.put_side(c.message_hash, c),
+            Some(m) => part.put_exact(exact_hash(m, request_id), c),
         }
+    }
+
+    #[cfg(test)]
+    pub fn merge(&mut self, other: Candidates) {
+        for (mine, theirs) in self.parts.iter_mut().zip(other.parts) {
+            mine.merge(theirs);
+        }
+    }
+
+    pub fn into_parts(self) -> [Part; PARTS] {
+        self.parts
+    }
+
+    /// The copies to count, in time order, and how many copies were dropped.
+    #[cfg(test)]
+    pub fn into_winners(self) -> (Vec<Candidate>, u64) {
+        let mut all = Vec::new();
+        let mut duplicates = 0;
+        for part in self.parts {
+            let (winners, dropped) = part.into_winners();
+            all.extend(winners);
+            duplicates += dropped;
+        }
+        all.sort_unstable_by_key(|c| (c.micros, c.order));
+        (all, duplicates)
+    }
+}
+
+impl Part {
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.kept.len()
     }
 
     fn put_exact(&mut self, hash: u128, c: Candidate) {
         use std::collections::hash_map::Entry;
         match self.exact.entry(hash) {
             Entry::Vacant(v) => {
-                v.insert(c);
+                v.insert(self.kept.len() as u32);
+                self.kept.push(c);
             }
-            Entry::Occupied(mut o) => {
+            Entry::Occupied(o) => {
                 self.duplicates += 1;
-                if c.beats(o.get()) {
-                    o.insert(c);
+                let kept = &mut self.kept[*o.get() as usize];
+                if c.beats(kept) {
+                    *kept = c;
                 }
             }
         }
@@ -114,48 +169,80 @@ impl Candidates {
         use std::collections::hash_map::Entry;
         match self.side.entry(hash) {
             Entry::Vacant(v) => {
-                v.insert(c);
+                v.insert(self.kept.len() as u32);
+                self.kept.push(c);
             }
-            Entry::Occupied(mut o) => {
+            Entry::Occupied(o) => {
                 self.duplicates += 1;
-                if c.beats(o.get()) {
-                    o.insert(c);
+                let kept = &mut self.kept[*o.get() as usize];
+                if c.beats(kept) {
+                    *kept = c;
                 }
             }
         }
     }
 
-    pub fn merge(&mut self, other: Candidates) {
-        if self.len() < other.len() {
-            let mine = std::mem::replace(self, other);
-            return self.merge(mine);
+    pub fn merge(&mut self, mut other: Part) {
+        if self.kept.len() < other.kept.len() {
+            std::mem::swap(self, &mut other);
         }
         self.duplicates += other.duplicates;
-        for (hash, c) in other.exact {
-            self.put_exact(hash, c);
-        }
-        for (hash, c) in other.side {
-            self.put_side(hash, c);
-        }
-        self.plain.extend(other.plain);
-    }
-
-    /// The copies to count, in time order, and how many copies were dropped.
-    pub fn into_winners(self) -> (Vec<Candidate>, u64) {
-        let counted: FxHashSet<u64> = self.exact.values().map(|c| c.message_hash).collect();
-        let mut duplicates = self.duplicates;
-        let mut winners: Vec<Candidate> = self.exact.into_values().collect();
-        for c in self.side.into_values() {
-            if counted.contains(&c.message_hash) {
-                duplicates += 1;
-            } else {
-                winners.push(c);
+        self.exact.reserve(other.exact.len());
+        let mut theirs: Vec<Option<Candidate>> = other.kept.into_iter().map(Some).collect();
+        for (hash, i) in other.exact {
+            if let Some(c) = theirs[i as usize].take() {
+                self.put_exact(hash, c);
             }
         }
-        winners.extend(self.plain);
-        winners.sort_unstable_by_key(|c| (c.micros, c.order));
+        for (hash, i) in other.side {
+            if let Some(c) = theirs[i as usize].take() {
+                self.put_side(hash, c);
+            }
+        }
+        // Copies without `message.id`.
+        self.kept.extend(theirs.into_iter().flatten());
+    }
+
+    /// The copies to count, in no particular order, and how many copies
+    /// were dropped.
+    pub fn into_winners(self) -> (Vec<Candidate>, u64) {
+        let kept = self.kept;
+        let counted: FxHashSet<u64> = self
+            .exact
+            .values()
+            .map(|&i| kept[i as usize].message_hash)
+            .collect();
+        let mut duplicates = self.duplicates;
+        let mut count = vec![true; kept.len()];
+        for &i in self.side.values() {
+            if counted.contains(&kept[i as usize].message_hash) {
+                duplicates += 1;
+                count[i as usize] = false;
+            }
+        }
+        let winners = kept
+            .into_iter()
+            .zip(count)
+            .filter_map(|(c, count)| count.then_some(c))
+            .collect();
         (winners, duplicates)
     }
+}
+
+/// The candidates of `runs` in time order (file and line order within a
+/// microsecond), as (run, index) pairs: sorting small keys rather than the
+/// candidates themselves.
+pub(super) fn in_time_order(runs: &[Vec<Candidate>]) -> Vec<(u32, u32)> {
+    use rayon::prelude::*;
+    let mut keys: Vec<(i64, (u32, u64), u32, u32)> =
+        Vec::with_capacity(runs.iter().map(Vec::len).sum());
+    for (r, run) in runs.iter().enumerate() {
+        for (i, c) in run.iter().enumerate() {
+            keys.push((c.micros, c.order, r as u32, i as u32));
+        }
+    }
+    keys.par_sort_unstable();
+    keys.into_iter().map(|(_, _, r, i)| (r, i)).collect()
 }
 
 /// Strings shared by all files' candidates, as small ids.
@@ -191,18 +278,24 @@ impl Names {
     }
 }
 
-/// A per-file cache in front of [`Names`], so each file takes the shared
-/// lock once per distinct string rather than once per line.
+/// A per-thread cache in front of [`Names`], so each thread takes the shared
+/// lock once per distinct string rather than once per line; and, per kind of
+/// string, the last one looked up, which the next line mostly repeats.
 pub(super) struct LocalNames<'a> {
     shared: &'a Names,
     cache: FxHashMap<Box<str>, u32>,
+    recent: [(String, u32); RECENT],
 }
+
+/// Kinds of strings with their own last-used entry.
+pub(super) const RECENT: usize = 4;
 
 impl<'a> LocalNames<'a> {
     pub fn new(shared: &'a Names) -> Self {
         LocalNames {
             shared,
             cache: FxHashMap::default(),
+            recent: Default::default(),
         }
     }
 
@@ -212,6 +305,20 @@ impl<'a> LocalNames<'a> {
         }
         let id = self.shared.id(name);
         self.cache.insert(name.into(), id);
+        id
+    }
+
+    /// [`LocalNames::id`], first trying the last string of kind `kind`.
+    pub fn id_of(&mut self, kind: usize, name: &str) -> u32 {
+        let (last, last_id) = &self.recent[kind];
+        if !last.is_empty() && last == name {
+            return *last_id;
+        }
+        let id = self.id(name);
+        let (last, last_id) = &mut self.recent[kind];
+        last.clear();
+        last.push_str(name);
+        *last_id = id;
         id
     }
 }

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 
 /// A key that may be missing, `null`, or hold a value: ccusage treats the
 /// first and last alike but drops lines where some keys are `null`.
-#[derive(Default)]
+#[derive(Default, Debug, PartialEq)]
 pub(super) enum Field<T> {
     #[default]
     Absent,
@@ -35,13 +35,13 @@ impl<T> Field<T> {
     }
 }
 
-impl Field<Str<'_>> {
+impl<'a> Field<Str<'a>> {
     pub(super) fn is_empty(&self) -> bool {
         matches!(self, Field::Value(s) if s.0.is_empty())
     }
 
-    pub(super) fn into_box(self) -> Option<Box<str>> {
-        self.value().map(|s| Box::from(s.0.as_ref()))
+    pub(super) fn into_cow(self) -> Option<Cow<'a, str>> {
+        self.value().map(|s| s.0)
     }
 }
 
@@ -52,6 +52,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Field<T> {
 }
 
 /// A string borrowed from the line unless it has escapes.
+#[derive(Debug, PartialEq)]
 pub(super) struct Str<'a>(pub(super) Cow<'a, str>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
@@ -75,6 +76,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
 
 /// An object field that is ignored when it holds anything but an object:
 /// other line types may reuse `message` or `data` for strings.
+#[derive(Debug, PartialEq)]
 pub(super) struct Obj<T>(pub(super) Option<T>);
 
 impl<T> Default for Obj<T> {

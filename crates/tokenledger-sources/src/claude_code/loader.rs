@@ -1,155 +1,335 @@
-//! Reading one transcript into deduplicated candidates, streaming: small
-//! files line by line through one reused buffer, big ones through
-//! [`scan_lines`], which parses chunks of the file in parallel. Memory is
-//! bounded by the longest line and the chunk size, never by the file size.
+//! Reading transcripts into deduplicated candidates, streaming each through
+//! a buffer reused by every file a thread reads. Big files are split into
+//! byte ranges ("pieces") read in parallel; a piece owns the lines that start
+//! inside it. Memory is bounded by the buffer and the longest line, never by
+//! the file size.
 
 use super::dedupe::{
     Candidate, Candidates, FAST, HAS_SPEED, LocalNames, Names, PROGRESS, SIDECHAIN,
 };
-use super::parser::{Parsed, Record, parse_line};
+use super::parser::{Parsed, Record, USAGE, parse_line_knowing};
 use super::paths::{FileKind, Transcript};
 use std::fs::File;
-use std::io::Read;
+use std::io::{ErrorKind, Read, Seek, SeekFrom};
+use std::sync::Arc;
 use tokenledger_core::Warning;
-use tokenledger_core::jsonl::scan_lines;
 
 /// Per-line warnings kept per file; the rest are summed into one.
 const LINE_WARNINGS: usize = 20;
 
-pub(super) struct Loaded {
-    pub candidates: Candidates,
-    pub warnings: Vec<Warning>,
+/// Bytes read at a time: small enough that the lines just read are still in
+/// the CPU's cache when they are scanned.
+const CHUNK: usize = 256 << 10;
+
+/// A byte range of a file: the lines that start in `start..end`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Piece {
+    /// Index into the discovered files (path order).
+    pub file: u32,
+    pub start: u64,
+    /// `u64::MAX` for the last piece: read to the end, however long the file
+    /// has grown since it was listed.
+    pub end: u64,
 }
 
-/// Reads `file` (number `index` in path order). Files of `big_file` bytes or
-/// more are parsed in parallel chunks.
-pub(super) fn load(file: &Transcript, index: u32, names: &Names, big_file: u64) -> Loaded {
-    let mut collector = Collector {
-        file,
-        index,
-        names: LocalNames::new(names),
-        out: Loaded {
-            candidates: Candidates::default(),
-            warnings: Vec::new(),
-        },
-        suppressed: 0,
-    };
-    let handle = match File::open(&file.path) {
-        Ok(handle) => handle,
-        Err(e) => {
-            collector.warn(None, format!("cannot open: {e}"));
-            return collector.out;
-        }
-    };
-    let result = if file.size >= big_file {
-        scan_lines(
-            handle,
-            |line| match parse_line(line.bytes) {
-                Parsed::Nothing => None,
-                parsed => Some((line.number, line.terminated, parsed)),
-            },
-            |batch| {
-                for (number, terminated, parsed) in batch {
-                    collector.accept(number, terminated, parsed);
-                }
-            },
-        )
-        .map(drop)
-    } else {
-        read_small(handle, &mut collector)
-    };
-    if let Err(e) = result {
-        collector.warn(None, format!("read failed, later lines skipped: {e}"));
+impl Piece {
+    /// Expected bytes to read, for scheduling.
+    pub fn len(&self, files: &[Transcript]) -> u64 {
+        self.end.min(files[self.file as usize].size) - self.start.min(self.end)
     }
-    if collector.suppressed > 0 {
-        let message = format!(
-            "{} more lines skipped (see the first {LINE_WARNINGS})",
-            collector.suppressed
-        );
-        collector.warn(None, message);
-    }
-    collector.out
 }
 
-/// Small files (under the big-file threshold) are read whole into a buffer
-/// reused across the files a thread reads, and split in place: no per-line
-/// copy, which was a fifth of a 1 GiB scan.
-fn read_small(mut handle: File, collector: &mut Collector<'_, '_>) -> std::io::Result<()> {
-    thread_local! {
-        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    BUFFER.with_borrow_mut(|buf| {
-        buf.clear();
-        handle.read_to_end(buf)?;
-        let mut start = 0usize;
-        let mut number = 0u64;
-        while start < buf.len() {
-            number += 1;
-            let (end, next, terminated) = match memchr::memchr(b'\n', &buf[start..]) {
-                Some(i) => (start + i, start + i + 1, true),
-                None => (buf.len(), buf.len(), false),
+/// The pieces of `files`, in file order: one per file, or equal parts of at
+/// most `piece_bytes` for bigger files.
+pub(super) fn plan(files: &[Transcript], piece_bytes: u64) -> Vec<Piece> {
+    let piece_bytes = piece_bytes.max(1);
+    let mut pieces = Vec::with_capacity(files.len());
+    for (i, f) in files.iter().enumerate() {
+        let file = u32::try_from(i).unwrap_or(u32::MAX);
+        let parts = f.size.div_ceil(piece_bytes).max(1);
+        let step = f.size.div_ceil(parts);
+        for p in 0..parts {
+            let end = if p + 1 == parts {
+                u64::MAX
+            } else {
+                (p + 1) * step
             };
-            let parsed = parse_line(&buf[start..end]);
-            if parsed != Parsed::Nothing {
-                collector.accept(number, terminated, parsed);
+            pieces.push(Piece {
+                file,
+                start: p * step,
+                end,
+            });
+        }
+    }
+    pieces
+}
+
+/// What reading a piece leaves for its file's warnings.
+#[derive(Debug, Default)]
+pub(super) struct Report {
+    /// Lines that start in the piece.
+    pub lines: u64,
+    /// The first [`LINE_WARNINGS`], numbered from the piece's first line.
+    pub line_warnings: Vec<(u64, String)>,
+    /// Further lines that deserved a warning.
+    pub suppressed: u64,
+    /// About the file itself: opening or reading failed.
+    pub file_warnings: Vec<String>,
+}
+
+impl Report {
+    pub fn has_warnings(&self) -> bool {
+        !self.line_warnings.is_empty() || self.suppressed > 0 || !self.file_warnings.is_empty()
+    }
+}
+
+/// A file's warnings from its pieces' reports, in piece order.
+pub(super) fn warnings(file: &Transcript, reports: &[Report], out: &mut Vec<Warning>) {
+    let warn = |line: Option<u64>, message: String| Warning {
+        path: file.path.clone(),
+        line,
+        message,
+    };
+    let mut base = 0u64;
+    let mut kept = 0usize;
+    let mut suppressed = 0u64;
+    let mut about_file: Vec<&String> = Vec::new();
+    for report in reports {
+        for (line, message) in &report.line_warnings {
+            if kept < LINE_WARNINGS {
+                kept += 1;
+                out.push(warn(Some(base + line), message.clone()));
+            } else {
+                suppressed += 1;
             }
-            start = next;
         }
-        // A big file read whole must not pin its buffer for the rest of the scan.
-        if buf.capacity() > 16 << 20 {
-            *buf = Vec::new();
+        suppressed += report.suppressed;
+        base += report.lines;
+        for message in &report.file_warnings {
+            if !about_file.contains(&message) {
+                about_file.push(message);
+                out.push(warn(None, message.clone()));
+            }
         }
-        Ok(())
-    })
+    }
+    if suppressed > 0 {
+        let message = format!("{suppressed} more lines skipped (see the first {LINE_WARNINGS})");
+        out.push(warn(None, message));
+    }
 }
 
-struct Collector<'f, 'n> {
-    file: &'f Transcript,
-    index: u32,
+/// One thread's reading state: its candidates, its name cache and buffer.
+pub(super) struct Worker<'n> {
+    pub sink: Sink<'n>,
+    buf: Vec<u8>,
+}
+
+pub(super) struct Sink<'n> {
+    pub candidates: Candidates,
     names: LocalNames<'n>,
-    out: Loaded,
-    suppressed: u64,
+    scratch: String,
 }
 
-impl Collector<'_, '_> {
-    fn warn(&mut self, line: Option<u64>, message: String) {
-        self.out.warnings.push(Warning {
-            path: self.file.path.clone(),
-            line,
-            message,
-        });
-    }
-
-    fn warn_line(&mut self, line: u64, message: String) {
-        if self.out.warnings.len() < LINE_WARNINGS {
-            self.warn(Some(line), message);
-        } else {
-            self.suppressed += 1;
+impl<'n> Worker<'n> {
+    pub fn new(names: &'n Names) -> Self {
+        Worker {
+            sink: Sink {
+                candidates: Candidates::default(),
+                names: LocalNames::new(names),
+                scratch: String::new(),
+            },
+            buf: Vec::new(),
         }
     }
 
-    fn accept(&mut self, number: u64, terminated: bool, parsed: Parsed) {
-        match parsed {
+    /// Reads the lines starting in `piece` of `file`.
+    pub fn read(&mut self, file: &Transcript, piece: Piece) -> Report {
+        let mut report = Report::default();
+        let handle = match File::open(&file.path) {
+            Ok(handle) => handle,
+            Err(e) => {
+                report.file_warnings.push(format!("cannot open: {e}"));
+                return report;
+            }
+        };
+        if self.buf.len() < CHUNK {
+            self.buf = vec![0; CHUNK];
+        }
+        let mut lines = Lines {
+            file,
+            piece,
+            sink: &mut self.sink,
+            report: &mut report,
+        };
+        if let Err(e) = lines.stream(handle, &mut self.buf) {
+            report
+                .file_warnings
+                .push(format!("read failed, later lines skipped: {e}"));
+        }
+        // A huge line must not pin its buffer for the rest of the scan.
+        if self.buf.len() > 4 * CHUNK {
+            self.buf = Vec::new();
+        }
+        report
+    }
+}
+
+/// Reads one file whole, as one piece or several, into fresh candidates.
+#[cfg(test)]
+pub(super) fn load(
+    file: &Transcript,
+    index: u32,
+    names: &Names,
+    piece_bytes: u64,
+) -> (Candidates, Vec<Warning>) {
+    let mut worker = Worker::new(names);
+    let files = std::slice::from_ref(file);
+    let reports: Vec<Report> = plan(files, piece_bytes)
+        .into_iter()
+        .map(|p| worker.read(file, Piece { file: index, ..p }))
+        .collect();
+    let mut out = Vec::new();
+    warnings(file, &reports, &mut out);
+    (worker.sink.candidates, out)
+}
+
+/// Where the next `"usage"` in `buf[from..to]` starts, or `to`.
+fn find_usage(buf: &[u8], from: usize, to: usize) -> usize {
+    USAGE.find(&buf[from..to]).map_or(to, |i| from + i)
+}
+
+struct Lines<'a, 'n> {
+    file: &'a Transcript,
+    piece: Piece,
+    sink: &'a mut Sink<'n>,
+    report: &'a mut Report,
+}
+
+impl Lines<'_, '_> {
+    /// Streams the piece's lines through `buf`, which grows only to hold a
+    /// line longer than itself.
+    fn stream(&mut self, mut handle: File, buf: &mut Vec<u8>) -> std::io::Result<()> {
+        let Piece { start, end, .. } = self.piece;
+        // A piece not at the start begins after the first newline at or after
+        // `start - 1`: the line under way there belongs to the piece before.
+        let mut skipping = start > 0;
+        // File offset of buf[0].
+        let mut base = if skipping {
+            handle.seek(SeekFrom::Start(start - 1))?
+        } else {
+            0
+        };
+        let mut head = 0usize;
+        let mut filled = 0usize;
+        loop {
+            if skipping {
+                match memchr::memchr(b'\n', &buf[head..filled]) {
+                    Some(i) => {
+                        head += i + 1;
+                        skipping = false;
+                    }
+                    None => {
+                        head = filled;
+                        if base + filled as u64 >= end {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            if !skipping && let Some(last) = memchr::memrchr(b'\n', &buf[head..filled]) {
+                // The complete lines: one search for `"usage"` across them
+                // all (most lines have none), then the lines in turn.
+                let complete = head + last + 1;
+                let mut hit = find_usage(buf, head, complete);
+                while head < complete {
+                    let offset = base + head as u64;
+                    if offset >= end {
+                        return Ok(());
+                    }
+                    let Some(i) = memchr::memchr(b'\n', &buf[head..complete]) else {
+                        break;
+                    };
+                    let line_end = head + i;
+                    let has_usage = hit < line_end;
+                    self.line(&buf[head..line_end], offset, true, has_usage);
+                    if has_usage {
+                        hit = find_usage(buf, line_end, complete);
+                    }
+                    head = line_end + 1;
+                }
+            }
+            if !skipping && base + head as u64 >= end {
+                return Ok(());
+            }
+            // Keep the incomplete line, at the front; grow only for a line
+            // longer than the buffer.
+            if head > 0 {
+                buf.copy_within(head..filled, 0);
+                base += head as u64;
+                filled -= head;
+                head = 0;
+            }
+            if filled == buf.len() {
+                buf.resize(buf.len() * 2, 0);
+            }
+            let read = loop {
+                match handle.read(&mut buf[filled..]) {
+                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                    read => break read?,
+                }
+            };
+            if read == 0 {
+                // The last line, unterminated: a transcript being written.
+                if !skipping && filled > 0 {
+                    let has_usage = USAGE.find(&buf[..filled]).is_some();
+                    self.line(&buf[..filled], base, false, has_usage);
+                }
+                return Ok(());
+            }
+            filled += read;
+        }
+    }
+
+    fn line(&mut self, bytes: &[u8], offset: u64, terminated: bool, has_usage: bool) {
+        self.report.lines += 1;
+        match parse_line_knowing(bytes, has_usage) {
             Parsed::Nothing => {}
-            Parsed::Record(record) => self.add(number, *record),
-            Parsed::Skipped(why) => self.warn_line(number, format!("skipped: {why}")),
+            Parsed::Record(record) => self.sink.add(self.file, self.piece.file, offset, record),
+            Parsed::Skipped(why) => self.warn(format!("skipped: {why}")),
             // The last line of a transcript being written is incomplete: not an error.
             Parsed::Malformed(_) if !terminated => {}
-            Parsed::Malformed(why) => self.warn_line(number, format!("malformed line: {why}")),
+            Parsed::Malformed(why) => self.warn(format!("malformed line: {why}")),
         }
     }
 
-    fn add(&mut self, number: u64, r: Record) {
-        let file = self.file;
+    fn warn(&mut self, message: String) {
+        let report = &mut *self.report;
+        if report.line_warnings.len() < LINE_WARNINGS {
+            report.line_warnings.push((report.lines, message));
+        } else {
+            report.suppressed += 1;
+        }
+    }
+}
+
+impl Sink<'_> {
+    fn add(&mut self, file: &Transcript, index: u32, offset: u64, r: Record<'_>) {
         let line_agent = r.agent_id.as_deref();
+        let scratch = &mut self.scratch;
+        let mut subagent = |id: &str| {
+            scratch.clear();
+            scratch.push_str("subagent:");
+            scratch.push_str(id);
+            self.names.id_of(0, scratch)
+        };
         let agent = match &file.kind {
-            FileKind::Main if !r.progress => "main".to_string(),
+            FileKind::Main if !r.progress => self.names.id_of(0, "main"),
             FileKind::Main => match line_agent {
-                Some(id) => format!("subagent:{id}"),
-                None => "subagent".to_string(),
+                Some(id) => subagent(id),
+                None => self.names.id_of(0, "subagent"),
             },
             FileKind::Subagent { agent } | FileKind::FlatAgent { agent } => {
-                format!("subagent:{}", line_agent.unwrap_or(agent))
+                subagent(line_agent.unwrap_or(agent))
             }
         };
         let session = match (&file.kind, r.session_id.as_deref()) {
@@ -165,28 +345,30 @@ impl Collector<'_, '_> {
             | (if r.has_speed { HAS_SPEED } else { 0 })
             | (if r.fast { FAST } else { 0 })
             | (if r.progress { PROGRESS } else { 0 });
-        let key = r.message_id.as_deref().map(|m| {
-            let request = r.request_id.as_deref().unwrap_or("");
-            format!("{m}:{request}").into_boxed_str()
+        let message_id = r.message_id.as_deref();
+        let request_id = r.request_id.as_deref();
+        let key = message_id.map(|m| {
+            let scratch = &mut self.scratch;
+            scratch.clear();
+            scratch.push_str("cc:");
+            scratch.push_str(m);
+            scratch.push(':');
+            scratch.push_str(request_id.unwrap_or(""));
+            Arc::from(scratch.as_str())
         });
         let candidate = Candidate {
             micros: r.timestamp.as_microsecond(),
             tokens: r.tokens,
             cost: r.cost_usd,
-            model: self.names.id(r.model.as_deref().unwrap_or("unknown")),
-            session: self.names.id(session),
-            project: self.names.id(project),
-            agent: self.names.id(&agent),
-            order: (u64::from(self.index) << 32) | number.min(u64::from(u32::MAX)),
+            model: self.names.id_of(1, r.model.as_deref().unwrap_or("unknown")),
+            session: self.names.id_of(2, session),
+            project: self.names.id_of(3, project),
+            agent,
+            order: (index, offset),
             flags,
-            message_hash: r
-                .message_id
-                .as_deref()
-                .map_or(0, super::dedupe::message_hash),
+            message_hash: message_id.map_or(0, super::dedupe::message_hash),
             key,
         };
-        self.out
-            .candidates
-            .add(candidate, r.message_id.as_deref(), r.request_id.as_deref());
+        self.candidates.add(candidate, message_id, request_id);
     }
 }

@@ -1,13 +1,15 @@
 //! Claude Code's own transcripts (`~/.claude/projects/**/*.jsonl`): one event
 //! per billed API request, counted the way ccusage v20 counts them.
 //!
-//! Files are parsed in parallel into compact per-request candidates; because
+//! Files (and pieces of big files) are parsed in parallel into compact
+//! per-request candidates, biggest first so the threads finish together; because
 //! the copy that wins deduplication may sit in a file read later (a subagent
 //! file, another config root), events are emitted only after every file is
 //! read, and the time window is applied only then, so a copy outside the
 //! window cannot change which copy wins.
 
 mod dedupe;
+mod fast;
 mod fields;
 mod loader;
 mod parser;
@@ -15,12 +17,15 @@ mod paths;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_fast;
+#[cfg(test)]
 mod tests_input;
 #[cfg(test)]
 mod tests_traps;
 
 use crate::Environment;
-use dedupe::{Candidates, FAST, Names};
+use dedupe::{Candidate, FAST, Names, PARTS, Part};
+use loader::{Report, Worker};
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -29,16 +34,16 @@ use tokenledger_core::event::{SourceKind, UsageEvent};
 use tokenledger_core::query::TimeWindow;
 use tokenledger_core::source::{Source, SourceScan};
 
-/// Files at least this big are split into chunks parsed in parallel; smaller
-/// ones are one task each (chunking costs a megabyte buffer per file).
-const BIG_FILE_BYTES: u64 = 8 << 20;
+/// Files bigger than this are split into pieces of at most this size, read
+/// in parallel; smaller ones are one task each.
+const PIECE_BYTES: u64 = 8 << 20;
 
 #[derive(Debug, Clone)]
 pub struct ClaudeCodeSource {
     locations: Vec<PathBuf>,
     /// Configured by the user: a missing location is worth a warning.
     explicit: bool,
-    big_file_bytes: u64,
+    piece_bytes: u64,
 }
 
 impl ClaudeCodeSource {
@@ -60,7 +65,7 @@ impl ClaudeCodeSource {
         ClaudeCodeSource {
             locations,
             explicit: false,
-            big_file_bytes: BIG_FILE_BYTES,
+            piece_bytes: PIECE_BYTES,
         }
     }
 
@@ -70,7 +75,7 @@ impl ClaudeCodeSource {
         ClaudeCodeSource {
             locations: roots,
             explicit: true,
-            big_file_bytes: BIG_FILE_BYTES,
+            piece_bytes: PIECE_BYTES,
         }
     }
 
@@ -94,23 +99,78 @@ impl Source for ClaudeCodeSource {
         window: &TimeWindow,
         sink: &mut (dyn FnMut(&UsageEvent) + Send),
     ) -> Result<SourceScan> {
+        let t0 = std::time::Instant::now(); // TIMING
         let found = paths::discover(&self.locations, self.explicit);
+        eprintln!("discover {:?}", t0.elapsed()); // TIMING
         let names = Names::default();
-        let merged = Mutex::new((Candidates::default(), found.warnings));
-        // Biggest first, so a huge file does not start last and run alone.
-        let mut order: Vec<usize> = (0..found.files.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(found.files[i].size));
-        order.par_iter().with_max_len(1).for_each(|&i| {
-            let index = u32::try_from(i).unwrap_or(u32::MAX);
-            let loaded = loader::load(&found.files[i], index, &names, self.big_file_bytes);
-            let mut merged = merged.lock().unwrap_or_else(PoisonError::into_inner);
-            merged.0.merge(loaded.candidates);
-            merged.1.extend(loaded.warnings);
-        });
-        let (candidates, mut warnings) =
-            merged.into_inner().unwrap_or_else(PoisonError::into_inner);
+        let files = &found.files;
+        let pieces = loader::plan(files, self.piece_bytes);
+        // Biggest first, so a big piece does not start last and run alone.
+        let mut order: Vec<usize> = (0..pieces.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(pieces[i].len(files)));
+        // One worker per pool thread (and one for any other caller), each
+        // locked only by its own thread.
+        let slots = rayon::current_num_threads() + 1;
+        let workers: Vec<Mutex<Worker<'_>>> = (0..slots)
+            .map(|_| Mutex::new(Worker::new(&names)))
+            .collect();
+        let done: Vec<(usize, Report)> = order
+            .par_iter()
+            .with_max_len(1)
+            .map(|&i| {
+                let slot = rayon::current_thread_index().map_or(slots - 1, |t| t.min(slots - 1));
+                let mut worker = workers[slot].lock().unwrap_or_else(PoisonError::into_inner);
+                let piece = pieces[i];
+                (i, worker.read(&files[piece.file as usize], piece))
+            })
+            .collect();
+        eprintln!("read {:?}", t0.elapsed()); // TIMING
+        let mut reports: Vec<Report> = Vec::with_capacity(done.len());
+        reports.resize_with(done.len(), Report::default);
+        for (i, report) in done {
+            reports[i] = report;
+        }
+        let mut warnings = found.warnings;
+        let mut first = 0;
+        while first < pieces.len() {
+            let file = pieces[first].file;
+            let count = pieces[first..]
+                .iter()
+                .take_while(|p| p.file == file)
+                .count();
+            let reports = &reports[first..first + count];
+            if reports.iter().any(|r| r.has_warnings()) {
+                loader::warnings(&files[file as usize], reports, &mut warnings);
+            }
+            first += count;
+        }
         warnings.sort();
-        let (winners, duplicates) = candidates.into_winners();
+        // Each part of every worker's candidates merged and judged on its
+        // own, in parallel.
+        let mut by_part: Vec<Vec<Part>> = (0..PARTS).map(|_| Vec::new()).collect();
+        for worker in workers {
+            let worker = worker.into_inner().unwrap_or_else(PoisonError::into_inner);
+            for (p, part) in worker.sink.candidates.into_parts().into_iter().enumerate() {
+                by_part[p].push(part);
+            }
+        }
+        let judged: Vec<(Vec<Candidate>, u64)> = by_part
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|parts| {
+                let mut parts = parts.into_iter();
+                let mut all = parts.next().unwrap_or_default();
+                for part in parts {
+                    all.merge(part);
+                }
+                all.into_winners()
+            })
+            .collect();
+        eprintln!("merged {:?}", t0.elapsed()); // TIMING
+        let duplicates = judged.iter().map(|(_, d)| d).sum();
+        let mut runs: Vec<Vec<Candidate>> = judged.into_iter().map(|(w, _)| w).collect();
+        let in_order = dedupe::in_time_order(&runs);
+        eprintln!("sorted {:?}", t0.elapsed()); // TIMING
         let names = names.into_table();
         let mut scan = SourceScan {
             searched: found.searched,
@@ -119,7 +179,11 @@ impl Source for ClaudeCodeSource {
             duplicates,
             warnings,
         };
-        for c in winners {
+        // One event, its names replaced only when they change: emitting is
+        // the one step that cannot run in parallel.
+        let mut event: Option<(UsageEvent, [u32; 4])> = None;
+        for (r, i) in in_order {
+            let c = &mut runs[r as usize][i as usize];
             let Ok(timestamp) = jiff::Timestamp::from_microsecond(c.micros) else {
                 continue;
             };
@@ -127,23 +191,52 @@ impl Source for ClaudeCodeSource {
                 continue;
             }
             let name = |id: u32| Arc::clone(&names[id as usize]);
-            let event = UsageEvent {
-                timestamp,
-                source: SourceKind::ClaudeCode,
-                agent_id: name(c.agent),
-                session: name(c.session),
-                model: name(c.model),
-                tokens: c.tokens,
-                fast: c.flags & FAST != 0,
-                reported_cost: c.cost,
-                task: None,
-                project: Some(name(c.project)),
-                origin: None,
-                dedupe_key: c.key.map(|k| Arc::from(format!("cc:{k}"))),
-            };
+            let ids = [c.agent, c.session, c.model, c.project];
+            let (event, last) = event.get_or_insert_with(|| {
+                let event = UsageEvent {
+                    timestamp,
+                    source: SourceKind::ClaudeCode,
+                    agent_id: name(c.agent),
+                    session: name(c.session),
+                    model: name(c.model),
+                    tokens: c.tokens,
+                    fast: false,
+                    reported_cost: None,
+                    task: None,
+                    project: Some(name(c.project)),
+                    origin: None,
+                    dedupe_key: None,
+                };
+                (event, ids)
+            });
+            if *last != ids {
+                if last[0] != ids[0] {
+                    event.agent_id = name(c.agent);
+                }
+                if last[1] != ids[1] {
+                    event.session = name(c.session);
+                }
+                if last[2] != ids[2] {
+                    event.model = name(c.model);
+                }
+                if last[3] != ids[3] {
+                    event.project = Some(name(c.project));
+                }
+                *last = ids;
+            }
+            event.timestamp = timestamp;
+            event.tokens = c.tokens;
+            event.fast = c.flags & FAST != 0;
+            event.reported_cost = c.cost;
+            event.dedupe_key = c.key.take();
             scan.events += 1;
-            sink(&event);
+            sink(event);
         }
+        eprintln!("emitted {:?}", t0.elapsed()); // TIMING
+        // Freeing a hundred thousand keys is not nothing either.
+        drop(event);
+        runs.into_par_iter().for_each(drop);
+        eprintln!("done {:?}", t0.elapsed()); // TIMING
         Ok(scan)
     }
 }

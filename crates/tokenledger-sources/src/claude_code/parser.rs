@@ -12,20 +12,21 @@ use jiff::Timestamp;
 use memchr::memmem::Finder;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
+use std::borrow::Cow;
 use std::sync::LazyLock;
 use tokenledger_core::event::TokenCounts;
 
-/// A usage record, owned: big files are parsed on other threads into reused buffers.
+/// A usage record, borrowing from its line (strings with escapes are owned).
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Record {
+pub(super) struct Record<'a> {
     pub timestamp: Timestamp,
-    pub message_id: Option<Box<str>>,
-    pub request_id: Option<Box<str>>,
-    pub model: Option<Box<str>>,
+    pub message_id: Option<Cow<'a, str>>,
+    pub request_id: Option<Cow<'a, str>>,
+    pub model: Option<Cow<'a, str>>,
     /// The line's `sessionId` (the parent session's id, even in subagent files).
-    pub session_id: Option<Box<str>>,
-    pub agent_id: Option<Box<str>>,
-    pub cwd: Option<Box<str>>,
+    pub session_id: Option<Cow<'a, str>>,
+    pub agent_id: Option<Cow<'a, str>>,
+    pub cwd: Option<Cow<'a, str>>,
     pub tokens: TokenCounts,
     /// `usage.speed` is present (either value): it breaks dedupe ties.
     pub has_speed: bool,
@@ -37,27 +38,39 @@ pub(super) struct Record {
 }
 
 #[derive(Debug, PartialEq)]
-pub(super) enum Parsed {
+// Records are the case that matters, and boxing one would cost an allocation.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Parsed<'a> {
     /// No usage here (most lines), or usage never counted (`<synthetic>`).
     Nothing,
-    Record(Box<Record>),
+    Record(Record<'a>),
     /// Valid JSON, skipped for the reason given.
     Skipped(String),
     /// Not JSON (or not an object).
     Malformed(String),
 }
 
-static USAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"usage\""));
+/// Only lines with this are parsed.
+pub(super) static USAGE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"usage\""));
 
-pub(super) fn parse_line(bytes: &[u8]) -> Parsed {
+#[cfg(test)]
+pub(super) fn parse_line(bytes: &[u8]) -> Parsed<'_> {
+    parse_line_knowing(bytes, USAGE.find(bytes).is_some())
+}
+
+/// One line, which the caller found to contain `"usage"` or not.
+pub(super) fn parse_line_knowing(bytes: &[u8], has_usage: bool) -> Parsed<'_> {
     let Some(first) = bytes.iter().position(|b| !b.is_ascii_whitespace()) else {
         return Parsed::Nothing;
     };
     if bytes[first] != b'{' {
         return Parsed::Malformed("not a JSON object".into());
     }
-    if USAGE.find(bytes).is_none() {
+    if !has_usage {
         return Parsed::Nothing;
+    }
+    if let Some(line) = super::fast::line(bytes) {
+        return line.into_record();
     }
     match serde_json::from_slice::<Line<'_>>(bytes) {
         Ok(line) => line.into_record(),
@@ -68,8 +81,8 @@ pub(super) fn parse_line(bytes: &[u8]) -> Parsed {
     }
 }
 
-impl Line<'_> {
-    fn into_record(self) -> Parsed {
+impl<'a> Line<'a> {
+    fn into_record(self) -> Parsed<'a> {
         // Top-level fields ccusage refuses as null; only usage lines are judged.
         let null = [
             ("cwd", self.cwd.is_null()),
@@ -102,16 +115,14 @@ impl Line<'_> {
                 cost_usd: self.cost_usd,
                 agent_id: self.agent_id,
             };
-            return build(head, message.id, message.model, usage, false).map_or_else(
-                |p| p,
-                |mut r| {
-                    r.session_id = self.session_id.into_box();
-                    r.cwd = self.cwd.into_box();
-                    Parsed::Record(r)
-                },
-            );
+            let mut parsed = build(head, message.id, message.model, usage, false);
+            if let Parsed::Record(r) = &mut parsed {
+                r.session_id = self.session_id.into_cow();
+                r.cwd = self.cwd.into_cow();
+            }
+            return parsed;
         }
-        let Some(data) = self.data.0 else {
+        let Some(data) = self.data.0.map(|d| *d) else {
             return Parsed::Nothing;
         };
         let Some(inner) = data.message.0 else {
@@ -136,13 +147,11 @@ impl Line<'_> {
             cost_usd: inner.cost_usd,
             agent_id: inner.agent_id.or(data.agent_id),
         };
-        build(head, message.id, message.model, usage, true).map_or_else(
-            |p| p,
-            |mut r| {
-                r.cwd = self.cwd.into_box();
-                Parsed::Record(r)
-            },
-        )
+        let mut parsed = build(head, message.id, message.model, usage, true);
+        if let Parsed::Record(r) = &mut parsed {
+            r.cwd = self.cwd.into_cow();
+        }
+        parsed
     }
 }
 
@@ -155,13 +164,13 @@ struct Head<'a> {
     agent_id: Field<Str<'a>>,
 }
 
-fn build(
-    head: Head<'_>,
-    id: Field<Str<'_>>,
-    model: Field<Str<'_>>,
-    usage: Usage<'_>,
+fn build<'a>(
+    head: Head<'a>,
+    id: Field<Str<'a>>,
+    model: Field<Str<'a>>,
+    usage: Usage<'a>,
     progress: bool,
-) -> Result<Box<Record>, Parsed> {
+) -> Parsed<'a> {
     let nulls = [
         ("message.id", id.is_null()),
         ("message.model", model.is_null()),
@@ -173,41 +182,39 @@ fn build(
         ),
     ];
     if let Some((name, _)) = nulls.iter().find(|(_, null)| *null) {
-        return Err(null_field(name));
+        return null_field(name);
     }
     if let Field::Value(m) = &model
         && m.0 == "<synthetic>"
     {
-        return Err(Parsed::Nothing);
+        return Parsed::Nothing;
     }
     if head.request_id.is_empty() || id.is_empty() || model.is_empty() {
-        return Err(Parsed::Skipped(
-            "empty requestId, message.id or model".into(),
-        ));
+        return Parsed::Skipped("empty requestId, message.id or model".into());
     }
     let (Field::Value(input), Field::Value(output)) = (usage.input, usage.output) else {
-        return Err(Parsed::Skipped(
-            "usage without input_tokens/output_tokens".into(),
-        ));
+        return Parsed::Skipped("usage without input_tokens/output_tokens".into());
     };
     let Field::Value(ts) = head.timestamp else {
-        return Err(Parsed::Skipped("usage line without a timestamp".into()));
+        return Parsed::Skipped("usage line without a timestamp".into());
     };
-    let timestamp = tokenledger_core::time::parse_timestamp(&ts.0)
-        .map_err(|e| Parsed::Skipped(format!("timestamp {:?}: {e}", ts.0)))?;
+    let timestamp = match tokenledger_core::time::parse_timestamp(&ts.0) {
+        Ok(timestamp) => timestamp,
+        Err(e) => return Parsed::Skipped(format!("timestamp {:?}: {e}", ts.0)),
+    };
     // ccusage's rule: the TTL split, when present, replaces the flat count.
     let (cache_write_5m, cache_write_1h) = match usage.cache_creation {
         Field::Value(split) => (split.five_minutes.unwrap_or(0), split.one_hour.unwrap_or(0)),
         _ => (usage.cache_creation_flat.value().unwrap_or(0), 0),
     };
-    let speed = usage.speed.into_box();
-    Ok(Box::new(Record {
+    let speed = usage.speed.into_cow();
+    Parsed::Record(Record {
         timestamp,
-        message_id: id.into_box(),
-        request_id: head.request_id.into_box(),
-        model: model.into_box(),
+        message_id: id.into_cow(),
+        request_id: head.request_id.into_cow(),
+        model: model.into_cow(),
         session_id: None,
-        agent_id: head.agent_id.into_box(),
+        agent_id: head.agent_id.into_cow(),
         cwd: None,
         tokens: TokenCounts {
             input,
@@ -225,10 +232,10 @@ fn build(
         sidechain: head.is_sidechain.value() == Some(true),
         progress,
         cost_usd: head.cost_usd.value(),
-    }))
+    })
 }
 
-fn null_field(name: &str) -> Parsed {
+fn null_field(name: &str) -> Parsed<'static> {
     Parsed::Skipped(format!("{name} is null (ccusage drops such lines too)"))
 }
 
@@ -244,94 +251,94 @@ fn is_semver_prefix(v: &Str<'_>) -> bool {
             .is_some_and(|p| p.bytes().next().is_some_and(|b| b.is_ascii_digit()))
 }
 
-#[derive(Deserialize)]
-struct Line<'a> {
+#[derive(Deserialize, Default, Debug, PartialEq)]
+pub(super) struct Line<'a> {
     #[serde(borrow, default)]
-    timestamp: Field<Str<'a>>,
+    pub(super) timestamp: Field<Str<'a>>,
     #[serde(borrow, default, rename = "sessionId")]
-    session_id: Field<Str<'a>>,
+    pub(super) session_id: Field<Str<'a>>,
     #[serde(borrow, default, rename = "requestId")]
-    request_id: Field<Str<'a>>,
+    pub(super) request_id: Field<Str<'a>>,
     #[serde(borrow, default, rename = "agentId")]
-    agent_id: Field<Str<'a>>,
+    pub(super) agent_id: Field<Str<'a>>,
     #[serde(borrow, default)]
-    cwd: Field<Str<'a>>,
+    pub(super) cwd: Field<Str<'a>>,
     #[serde(borrow, default)]
-    version: Field<Str<'a>>,
+    pub(super) version: Field<Str<'a>>,
     #[serde(default, rename = "isSidechain")]
-    is_sidechain: Field<bool>,
+    pub(super) is_sidechain: Field<bool>,
     #[serde(default, rename = "isApiErrorMessage")]
-    is_api_error: Field<bool>,
+    pub(super) is_api_error: Field<bool>,
     #[serde(default, rename = "costUSD")]
-    cost_usd: Field<f64>,
+    pub(super) cost_usd: Field<f64>,
     #[serde(borrow, default)]
-    message: Obj<Message<'a>>,
+    pub(super) message: Obj<Message<'a>>,
     #[serde(borrow, default)]
-    data: Obj<ProgressData<'a>>,
+    pub(super) data: Obj<Box<ProgressData<'a>>>,
 }
 
-#[derive(Deserialize)]
-struct ProgressData<'a> {
+#[derive(Deserialize, Default, Debug, PartialEq)]
+pub(super) struct ProgressData<'a> {
     #[serde(borrow, default)]
-    message: Obj<ProgressMessage<'a>>,
+    pub(super) message: Obj<ProgressMessage<'a>>,
     #[serde(borrow, default, rename = "agentId")]
-    agent_id: Field<Str<'a>>,
+    pub(super) agent_id: Field<Str<'a>>,
 }
 
-#[derive(Deserialize)]
-struct ProgressMessage<'a> {
+#[derive(Deserialize, Default, Debug, PartialEq)]
+pub(super) struct ProgressMessage<'a> {
     #[serde(borrow, default)]
-    timestamp: Field<Str<'a>>,
+    pub(super) timestamp: Field<Str<'a>>,
     #[serde(borrow, default, rename = "requestId")]
-    request_id: Field<Str<'a>>,
+    pub(super) request_id: Field<Str<'a>>,
     #[serde(default, rename = "isSidechain")]
-    is_sidechain: Field<bool>,
+    pub(super) is_sidechain: Field<bool>,
     #[serde(default, rename = "costUSD")]
-    cost_usd: Field<f64>,
+    pub(super) cost_usd: Field<f64>,
     #[serde(borrow, default, rename = "agentId")]
-    agent_id: Field<Str<'a>>,
+    pub(super) agent_id: Field<Str<'a>>,
     #[serde(borrow, default)]
-    message: Obj<Message<'a>>,
+    pub(super) message: Obj<Message<'a>>,
 }
 
-#[derive(Deserialize)]
-struct Message<'a> {
+#[derive(Deserialize, Default, Debug, PartialEq)]
+pub(super) struct Message<'a> {
     #[serde(borrow, default)]
-    id: Field<Str<'a>>,
+    pub(super) id: Field<Str<'a>>,
     #[serde(borrow, default)]
-    model: Field<Str<'a>>,
+    pub(super) model: Field<Str<'a>>,
     #[serde(borrow, default)]
-    usage: Field<Usage<'a>>,
+    pub(super) usage: Field<Usage<'a>>,
 }
 
-#[derive(Deserialize)]
-struct Usage<'a> {
+#[derive(Deserialize, Default, Debug, PartialEq)]
+pub(super) struct Usage<'a> {
     #[serde(default, rename = "input_tokens")]
-    input: Field<u64>,
+    pub(super) input: Field<u64>,
     #[serde(default, rename = "output_tokens")]
-    output: Field<u64>,
+    pub(super) output: Field<u64>,
     #[serde(default, rename = "cache_read_input_tokens")]
-    cache_read: Field<u64>,
+    pub(super) cache_read: Field<u64>,
     #[serde(default, rename = "cache_creation_input_tokens")]
-    cache_creation_flat: Field<u64>,
+    pub(super) cache_creation_flat: Field<u64>,
     #[serde(default)]
-    cache_creation: Field<CacheSplit>,
+    pub(super) cache_creation: Field<CacheSplit>,
     #[serde(borrow, default)]
-    speed: Field<Str<'a>>,
+    pub(super) speed: Field<Str<'a>>,
     #[serde(default, rename = "output_tokens_details")]
-    details: Field<OutputDetails>,
+    pub(super) details: Field<OutputDetails>,
 }
 
-#[derive(Deserialize)]
-struct CacheSplit {
+#[derive(Deserialize, Default, Debug, PartialEq)]
+pub(super) struct CacheSplit {
     #[serde(default, rename = "ephemeral_5m_input_tokens")]
-    five_minutes: Option<u64>,
+    pub(super) five_minutes: Option<u64>,
     #[serde(default, rename = "ephemeral_1h_input_tokens")]
-    one_hour: Option<u64>,
+    pub(super) one_hour: Option<u64>,
 }
 
-#[derive(Deserialize)]
-struct OutputDetails {
+#[derive(Deserialize, Default, Debug, PartialEq)]
+pub(super) struct OutputDetails {
     #[serde(default)]
-    thinking_tokens: Option<u64>,
+    pub(super) thinking_tokens: Option<u64>,
 }

@@ -1,7 +1,9 @@
 //! Where Claude Code keeps transcripts, and what a transcript's path says
 //! about it: project, session, and whether it belongs to a subagent.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashSet;
+use std::ffi::OsString;
 use std::fs;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -58,7 +60,7 @@ pub(super) fn discover(locations: &[PathBuf], explicit: bool) -> Discovery {
         match fs::canonicalize(&root) {
             Ok(canonical) if canonical.is_dir() => {
                 if walk.dirs.insert(canonical.clone()) {
-                    walk.dir(&root, &root, &canonical);
+                    walk.dir(&root, &canonical, list(&root, 0));
                 }
             }
             Ok(_) => walk.warn(&root, "not a directory".into()),
@@ -66,8 +68,22 @@ pub(super) fn discover(locations: &[PathBuf], explicit: bool) -> Discovery {
             Err(e) => walk.warn(&root, format!("cannot open: {e}")),
         }
     }
-    walk.out.files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut taken = std::mem::take(&mut walk.taken);
+    taken.par_sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    // What each path says, worked out in parallel (allocations, mostly).
+    walk.out.files = taken
+        .into_par_iter()
+        .map(|t| describe(&walk.out.searched[t.root], &t.path, t.size))
+        .collect();
     walk.out
+}
+
+/// A file taken by the walk: its path, size and root (an index into
+/// `searched`).
+struct Taken {
+    path: PathBuf,
+    size: u64,
+    root: usize,
 }
 
 #[derive(Default)]
@@ -77,6 +93,7 @@ struct Walk {
     dirs: FxHashSet<PathBuf>,
     /// Canonical files taken.
     files: FxHashSet<PathBuf>,
+    taken: Vec<Taken>,
 }
 
 impl Walk {
@@ -88,57 +105,148 @@ impl Walk {
         });
     }
 
-    fn dir(&mut self, root: &Path, dir: &Path, canonical_dir: &Path) {
-        let entries = match fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) => return self.warn(dir, format!("cannot list directory: {e}")),
-        };
-        for entry in entries {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(e) => {
-                    self.warn(dir, format!("cannot list directory: {e}"));
-                    break;
+    /// Judges a directory's entries (listed ahead by [`list`]) in order:
+    /// symlinks are followed here, so which path reaches a file first, and
+    /// which link is a loop, is decided as by a plain sequential walk.
+    fn dir(&mut self, dir: &Path, canonical_dir: &Path, listing: Listing) {
+        for Listed { name, kind } in listing.entries {
+            let path = dir.join(&name);
+            match kind {
+                Kind::Vanished => self.warn(&path, "vanished while listing".into()),
+                Kind::Dir(listing) => {
+                    let canonical = canonical_dir.join(&name);
+                    self.enter(&path, canonical_dir, canonical, listing);
                 }
-            };
-            let path = entry.path();
-            let Ok(file_type) = entry.file_type() else {
-                self.warn(&path, "vanished while listing".into());
-                continue;
-            };
-            let is_jsonl = path.extension().is_some_and(|e| e == "jsonl");
-            if !file_type.is_dir() && !file_type.is_symlink() && !is_jsonl {
-                continue;
-            }
-            // Follows symlinks; a dangling or looping link fails here.
-            let meta = match fs::metadata(&path) {
-                Ok(meta) => meta,
-                Err(e) => {
-                    if file_type.is_dir() || is_jsonl || e.kind() != ErrorKind::NotFound {
-                        self.warn(&path, format!("cannot read: {e}"));
+                Kind::File(Ok(size)) => self.take(&path, canonical_dir.join(&name), size),
+                Kind::File(Err(e)) => self.warn(&path, format!("cannot read: {e}")),
+                Kind::Symlink => {
+                    let is_jsonl = is_jsonl(&path);
+                    // Follows the link; a dangling or looping one fails here.
+                    let meta = match fs::metadata(&path) {
+                        Ok(meta) => meta,
+                        Err(e) => {
+                            if is_jsonl || e.kind() != ErrorKind::NotFound {
+                                self.warn(&path, format!("cannot read: {e}"));
+                            }
+                            continue;
+                        }
+                    };
+                    let canonical = match fs::canonicalize(&path) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            self.warn(&path, format!("cannot resolve: {e}"));
+                            continue;
+                        }
+                    };
+                    if meta.is_dir() {
+                        self.enter(&path, canonical_dir, canonical, None);
+                    } else if is_jsonl {
+                        self.take(&path, canonical, meta.len());
                     }
-                    continue;
                 }
-            };
-            let canonical = match fs::canonicalize(&path) {
-                Ok(c) => c,
-                Err(e) => {
-                    self.warn(&path, format!("cannot resolve: {e}"));
-                    continue;
-                }
-            };
-            if meta.is_dir() {
-                if self.dirs.insert(canonical.clone()) {
-                    self.dir(root, &path, &canonical);
-                } else if canonical_dir.starts_with(&canonical) {
-                    self.warn(&path, "symlink loop; not followed".into());
-                }
-            } else if is_jsonl && self.files.insert(canonical) {
-                let file = describe(root, &path, meta.len());
-                self.out.files.push(file);
             }
         }
+        if let Some(e) = listing.error {
+            self.warn(dir, format!("cannot list directory: {e}"));
+        }
     }
+
+    fn enter(
+        &mut self,
+        path: &Path,
+        canonical_parent: &Path,
+        canonical: PathBuf,
+        listing: Option<Listing>,
+    ) {
+        if self.dirs.insert(canonical.clone()) {
+            let listing = listing.unwrap_or_else(|| list(path, 0));
+            self.dir(path, &canonical, listing);
+        } else if canonical_parent.starts_with(&canonical) {
+            self.warn(path, "symlink loop; not followed".into());
+        }
+    }
+
+    fn take(&mut self, path: &Path, canonical: PathBuf, size: u64) {
+        if self.files.insert(canonical) {
+            self.taken.push(Taken {
+                path: path.to_path_buf(),
+                size,
+                root: self.out.searched.len() - 1,
+            });
+        }
+    }
+}
+
+fn is_jsonl(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "jsonl")
+}
+
+/// Directories are listed this many levels ahead of the walk; deeper ones
+/// when the walk reaches them.
+const LIST_AHEAD: u32 = 16;
+
+/// A directory's entries that may matter (subdirectories, symlinks and
+/// `*.jsonl` files), in listing order, with what can be learned without
+/// following links: listing is most of the discovery's time, and runs in
+/// parallel.
+#[derive(Default)]
+struct Listing {
+    entries: Vec<Listed>,
+    /// Listing failed (at the start, or partway: after `entries`).
+    error: Option<std::io::Error>,
+}
+
+struct Listed {
+    name: OsString,
+    kind: Kind,
+}
+
+enum Kind {
+    /// Its type could not be read: gone since it was listed.
+    Vanished,
+    Symlink,
+    /// A real directory, listed ahead unless too deep.
+    Dir(Option<Listing>),
+    /// A real `*.jsonl` file's size.
+    File(std::io::Result<u64>),
+}
+
+fn list(dir: &Path, depth: u32) -> Listing {
+    let mut listing = Listing::default();
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            listing.error = Some(e);
+            return listing;
+        }
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                listing.error = Some(e);
+                break;
+            }
+        };
+        let name = entry.file_name();
+        let kind = match entry.file_type() {
+            Err(_) => Kind::Vanished,
+            Ok(t) if t.is_symlink() => Kind::Symlink,
+            Ok(t) if t.is_dir() => Kind::Dir(None),
+            // The size comes from the directory handle: no path walk.
+            Ok(_) if is_jsonl(Path::new(&name)) => Kind::File(entry.metadata().map(|m| m.len())),
+            Ok(_) => continue,
+        };
+        listing.entries.push(Listed { name, kind });
+    }
+    if depth < LIST_AHEAD {
+        listing.entries.par_iter_mut().for_each(|e| {
+            if let Kind::Dir(ahead) = &mut e.kind {
+                *ahead = Some(list(&dir.join(&e.name), depth + 1));
+            }
+        });
+    }
+    listing
 }
 
 /// What a transcript's place under `projects/` says about it.

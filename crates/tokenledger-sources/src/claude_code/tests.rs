@@ -119,13 +119,18 @@ fn per_day_tokens_equal_hand_totals_and_ccusage() {
 }
 
 #[test]
-fn chunked_parallel_reading_gives_the_same_events() {
+fn reading_files_in_pieces_gives_the_same_events_and_warnings() {
     let mut source = ClaudeCodeSource::with_roots(fixture_roots(&fixture_home()));
-    let (small, small_scan) = run(&source, &TimeWindow::ALL);
-    source.big_file_bytes = 0;
-    let (big, big_scan) = run(&source, &TimeWindow::ALL);
-    assert_eq!(small, big);
-    assert_eq!(small_scan.warnings, big_scan.warnings);
+    let (whole, whole_scan) = run(&source, &TimeWindow::ALL);
+    // Pieces of one byte up to bigger than most lines: every boundary case
+    // (in a line, on a newline, just after one) comes up.
+    for piece_bytes in [1, 2, 3, 7, 64, 333, 1000, 4096] {
+        source.piece_bytes = piece_bytes;
+        let (pieces, scan) = run(&source, &TimeWindow::ALL);
+        assert_eq!(whole, pieces, "{piece_bytes}");
+        assert_eq!(whole_scan.warnings, scan.warnings, "{piece_bytes}");
+        assert_eq!(whole_scan.duplicates, scan.duplicates, "{piece_bytes}");
+    }
 }
 
 #[test]

@@ -42,8 +42,8 @@ fn a_line_over_a_megabyte_is_read_on_both_paths() {
     text.push('\n');
     fs::write(&file, text).unwrap();
     let mut source = ClaudeCodeSource::with_roots(fixture_roots(tmp.path()));
-    for big_file_bytes in [u64::MAX, 0] {
-        source.big_file_bytes = big_file_bytes;
+    for piece_bytes in [u64::MAX, 4096, 700_000] {
+        source.piece_bytes = piece_bytes;
         let (events, scan) = run(&source, &TimeWindow::ALL);
         assert_eq!(by_day(&events)["2026-01-13"], [7, 700, 7000, 70, 7777]);
         assert_eq!(
@@ -141,9 +141,9 @@ fn a_file_reached_twice_is_read_once_and_a_vanished_file_warns() {
     assert!(scan.warnings.is_empty(), "{:?}", scan.warnings);
 
     let gone = describe(tmp.path(), &tmp.path().join("p/vanished.jsonl"), 10);
-    let loaded = loader::load(&gone, 0, &dedupe::Names::default(), u64::MAX);
-    assert_eq!(loaded.candidates.len(), 0);
-    assert!(loaded.warnings[0].message.starts_with("cannot open"));
+    let (candidates, warnings) = loader::load(&gone, 0, &dedupe::Names::default(), u64::MAX);
+    assert_eq!(candidates.len(), 0);
+    assert!(warnings[0].message.starts_with("cannot open"));
 }
 
 #[test]
@@ -254,7 +254,7 @@ fn cand(total: u64, flags: u8, order: u64, message_hash: u64) -> Candidate {
         session: 0,
         project: 0,
         agent: 0,
-        order,
+        order: (0, order),
         flags,
         message_hash,
         key: None,
@@ -296,7 +296,7 @@ fn dedupe_winners_do_not_depend_on_reading_order() {
             }
         }
         let (w, dups) = all.into_winners();
-        let mut orders: Vec<u64> = w.iter().map(|c| c.order).collect();
+        let mut orders: Vec<u64> = w.iter().map(|c| c.order.1).collect();
         orders.sort();
         (orders, dups)
     };
