@@ -9,7 +9,7 @@ use crate::jsonl::utf8;
 
 /// Where a string's contents (without quotes) lie in the line. Only spans of
 /// valid UTF-8 are ever made.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Span {
     start: u32,
     end: u32,
@@ -36,41 +36,57 @@ const COST: usize = 12;
 const OTHER: usize = 13;
 
 /// A line's known fields with its strings left in place: nothing is copied
-/// or allocated until a consumer asks for it.
+/// or allocated until a consumer asks for it. Kept small (presence bits,
+/// not `Option`s): a million of these are moved from parser to consumer.
 #[derive(Debug, Default)]
 pub(super) struct Flat {
-    /// Indexed by `TIMESTAMP`..=`SOURCE`; `None` when absent or `null`.
-    pub(super) texts: [Option<Span>; 7],
+    texts: [Span; 7],
+    /// Input, output, cache read, cache write, cache write 1h: absent or
     /// `null` reads as 0, as it does in `Count`.
-    pub(super) counts: [Option<u64>; 5],
-    /// `Some(None)` for an explicit `null`.
-    pub(super) cost: Option<Option<f64>>,
+    pub(super) counts: [u64; 5],
+    pub(super) cost: Option<f64>,
+    /// A bit per field id the line holds; a `null` text holds none.
+    present: u16,
+}
+
+impl Flat {
+    fn has(&self, id: usize) -> bool {
+        self.present & (1 << id) != 0
+    }
+
+    /// `TIMESTAMP`..=`SOURCE`; `None` when absent or `null`.
+    pub(super) fn text(&self, field: usize) -> Option<Span> {
+        self.has(field).then_some(self.texts[field])
+    }
 }
 
 /// The fast path as serde's shape, for `parse_line` and the property test.
 pub(super) fn parse_flat(line: &[u8]) -> Option<RawEntry<'_>> {
-    let flat = scan(line)?;
-    let text = |i: usize| flat.texts[i].map(|span| utf8(span.of(line)));
+    let mut flat = Flat::default();
+    scan(line, &mut flat)?;
+    let text = |i: usize| flat.text(i).map(|span| utf8(span.of(line)));
+    let count = |i: usize| flat.has(COUNT + i).then_some(Count(flat.counts[i]));
     Some(RawEntry {
         timestamp: text(TIMESTAMP),
         session_key: text(SESSION_KEY),
         agent_id: text(AGENT_ID),
         model: text(MODEL),
-        tokens_input: flat.counts[0].map(Count),
-        tokens_output: flat.counts[1].map(Count),
-        tokens_cache_read: flat.counts[2].map(Count),
-        tokens_cache_write: flat.counts[3].map(Count),
-        tokens_cache_write_1h: flat.counts[4].map(Count),
-        cost: flat.cost.map(Money),
+        tokens_input: count(0),
+        tokens_output: count(1),
+        tokens_cache_read: count(2),
+        tokens_cache_write: count(3),
+        tokens_cache_write_1h: count(4),
+        cost: flat.has(COST).then_some(Money(flat.cost)),
         task_id: text(TASK),
         project: text(PROJECT),
         source: text(SOURCE),
     })
 }
 
-pub(super) fn scan(line: &[u8]) -> Option<Flat> {
+/// Reads `line` into `flat` (a default one), in place: returned by value it
+/// was copied on every line.
+pub(super) fn scan(line: &[u8], flat: &mut Flat) -> Option<()> {
     let mut p = Parser { b: line, i: 0 };
-    let mut flat = Flat::default();
     let mut seen = 0u32;
     p.ws();
     p.eat(b'{')?;
@@ -83,7 +99,7 @@ pub(super) fn scan(line: &[u8]) -> Option<Flat> {
             p.ws();
             p.eat(b':')?;
             p.ws();
-            p.field(&mut flat, id)?;
+            p.field(flat, id)?;
             let bit = (1 << id) & !(1 << OTHER);
             if seen & bit != 0 {
                 return None; // serde_json refuses a repeated field; let it say so
@@ -104,7 +120,7 @@ pub(super) fn scan(line: &[u8]) -> Option<Flat> {
         }
     }
     p.ws();
-    (p.i == line.len()).then_some(flat)
+    (p.i == line.len()).then_some(())
 }
 
 /// The known key that `rest` (what follows a key's opening quote) starts
@@ -267,11 +283,12 @@ impl Parser<'_> {
             self.literal(b"null")?;
         }
         match id {
-            TIMESTAMP..=SOURCE => flat.texts[id] = if null { None } else { Some(self.string()?) },
-            COST if null => flat.cost = Some(None),
-            COST => flat.cost = Some(Some(self.cost()?)),
-            _ => flat.counts[id - COUNT] = Some(if null { 0 } else { self.count()? }),
+            TIMESTAMP..=SOURCE if null => return Some(()),
+            TIMESTAMP..=SOURCE => flat.texts[id] = self.string()?,
+            COST => flat.cost = if null { None } else { Some(self.cost()?) },
+            _ => flat.counts[id - COUNT] = if null { 0 } else { self.count()? },
         }
+        flat.present |= 1 << id;
         Some(())
     }
 

@@ -244,7 +244,7 @@ fn read_timestamp(text: &str) -> Result<Timestamp, String> {
 /// `validate`'s checks, in its order and words, on a line the fast path
 /// read: the scan turns it into an event without a `StoredEntry`.
 pub(super) fn check_flat(flat: &Flat, line: &[u8]) -> Result<Timestamp, String> {
-    let timestamp = flat.texts[TIMESTAMP].ok_or(NO_TIMESTAMP)?.of(line);
+    let timestamp = flat.text(TIMESTAMP).ok_or(NO_TIMESTAMP)?.of(line);
     let timestamp = match parse_compact_utc(timestamp) {
         Some(timestamp) => timestamp,
         None => read_timestamp(&utf8(timestamp))?,
@@ -254,7 +254,7 @@ pub(super) fn check_flat(flat: &Flat, line: &[u8]) -> Result<Timestamp, String> 
         Some(c) if c.is_ascii_graphic() => false,
         _ => utf8(key).trim().is_empty(),
     };
-    if flat.texts[SESSION_KEY].is_none_or(|key| blank(key.of(line))) {
+    if flat.text(SESSION_KEY).is_none_or(|key| blank(key.of(line))) {
         return Err(NO_SESSION_KEY.to_string());
     }
     Ok(timestamp)

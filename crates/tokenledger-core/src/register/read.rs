@@ -121,10 +121,10 @@ impl Register {
         let keyed = seen.is_some();
         let parse = |line: &Line<'_>| scan_line(line, window, keyed);
         scan_chunks(reader, parse, |offset, chunk, batch| {
-            // By reference: a record is a few hundred bytes, not worth moving.
+            // By reference: records are large, and moving each out is a copy.
             for (number, scanned) in batch.iter_mut() {
-                let (key, entry) = match scanned {
-                    Scanned::Entry(key, entry) => (*key, &*entry),
+                let entry = match scanned {
+                    Scanned::Entry(entry) => &*entry,
                     Scanned::Warning(message) => {
                         scan.warnings.push(Warning {
                             path: path.to_path_buf(),
@@ -134,11 +134,15 @@ impl Register {
                         continue;
                     }
                 };
+                let key = match entry {
+                    Entry::Flat(flat) => flat.key,
+                    Entry::Event(key, _) => *key,
+                };
                 let text = |flat: &FlatLine| &chunk[(flat.at - offset) as usize..];
                 if seen.as_mut().is_some_and(|seen| !seen.insert(key)) {
                     let session = match entry {
                         Entry::Flat(flat) => flat.text(SESSION_KEY, text(flat)),
-                        Entry::Event(event) => Cow::Borrowed(&*event.session),
+                        Entry::Event(_, event) => Cow::Borrowed(&*event.session),
                     };
                     scan.duplicates += 1;
                     scan.warnings.push(Warning {
@@ -153,7 +157,7 @@ impl Register {
                 scan.events += 1;
                 match entry {
                     Entry::Flat(flat) => sink(events.fill(flat, text(flat))),
-                    Entry::Event(event) => sink(event),
+                    Entry::Event(_, event) => sink(event),
                 }
             }
         })
@@ -162,30 +166,31 @@ impl Register {
     }
 }
 
-/// What the parallel stage hands on for a line it counts (with its session
-/// key's hash when duplicates are checked) or warns about.
+/// What the parallel stage hands on for a line it counts or warns about.
 enum Scanned {
-    Entry(u64, Entry),
+    Entry(Entry),
     Warning(String),
 }
 
+/// A counted line, with its session key's hash when duplicates are checked.
 enum Entry {
     Flat(FlatLine),
     /// A line only serde could read (escapes, odd shapes): already an event.
-    Event(Box<UsageEvent>),
+    Event(u64, Box<UsageEvent>),
 }
 
 /// A line the fast path read and checked, its strings still in the chunk.
 struct FlatLine {
     /// File offset of the line as parsed (after any BOM and blanks).
     at: u64,
+    key: u64,
     timestamp: Timestamp,
-    flat: Flat,
+    fields: Flat,
 }
 
 impl FlatLine {
     fn text<'a>(&self, field: usize, line: &'a [u8]) -> Cow<'a, str> {
-        utf8(self.flat.texts[field].map_or(&[][..], |s| s.of(line)))
+        utf8(self.fields.text(field).map_or(&[][..], |s| s.of(line)))
     }
 }
 
@@ -200,27 +205,34 @@ fn scan_line(line: &Line<'_>, window: &TimeWindow, keyed: bool) -> Option<(u64, 
     };
     let hash = |session: &[u8]| xxhash_rust::xxh3::xxh3_64(session);
     let key = |session: &[u8]| if keyed { hash(session) } else { 0 };
-    let scanned = match fast::scan(trimmed) {
-        Some(flat) => match check_flat(&flat, trimmed) {
+    let lead = trimmed.as_ptr().addr() - line.bytes.as_ptr().addr();
+    let mut flat = FlatLine {
+        at: line.offset + lead as u64,
+        key: 0,
+        timestamp: Timestamp::UNIX_EPOCH,
+        fields: Flat::default(),
+    };
+    let scanned = match fast::scan(trimmed, &mut flat.fields) {
+        Some(()) => match check_flat(&flat.fields, trimmed) {
             Ok(timestamp) if !window.contains(timestamp) => return None,
-            Ok(timestamp) => Scanned::Entry(
-                flat.texts[SESSION_KEY].map_or(0, |s| key(s.of(trimmed))),
-                Entry::Flat(FlatLine {
-                    at: line.offset + (trimmed.as_ptr().addr() - line.bytes.as_ptr().addr()) as u64,
-                    timestamp,
-                    flat,
-                }),
-            ),
+            Ok(timestamp) => {
+                flat.timestamp = timestamp;
+                flat.key = flat
+                    .fields
+                    .text(SESSION_KEY)
+                    .map_or(0, |s| key(s.of(trimmed)));
+                Scanned::Entry(Entry::Flat(flat))
+            }
             Err(reason) => malformed(reason),
         },
         // Blank lines and comments land here too: `parse_line` sorts them out.
         None => match parse_line(line.bytes) {
             ParsedLine::Ignorable => return None,
             ParsedLine::Entry(entry) if !window.contains(entry.timestamp) => return None,
-            ParsedLine::Entry(entry) => Scanned::Entry(
+            ParsedLine::Entry(entry) => Scanned::Entry(Entry::Event(
                 key(entry.session_key.as_bytes()),
-                Entry::Event(Box::new(into_event(entry))),
-            ),
+                Box::new(into_event(entry)),
+            )),
             ParsedLine::Malformed(reason) => malformed(reason),
         },
     };
@@ -246,7 +258,7 @@ impl EventBuilder {
 
     /// The event `validate` and `into_event` would make of the line.
     fn fill(&mut self, line: &FlatLine, text: &[u8]) -> &UsageEvent {
-        let span = |field: usize| line.flat.texts[field].map(|s| s.of(text));
+        let span = |field: usize| line.fields.text(field).map(|s| s.of(text));
         let [agents, models, tasks, projects, sources] = &mut self.names;
         let event = &mut self.event;
         event.timestamp = line.timestamp;
@@ -267,16 +279,16 @@ impl EventBuilder {
                 (None, Some(text)) => *slot = Some(Arc::clone(names.get(text))),
             }
         }
-        let count = |i: usize| line.flat.counts[i].unwrap_or(0);
+        let [input, output, cache_read, cache_write_5m, cache_write_1h] = line.fields.counts;
         event.tokens = TokenCounts {
-            input: count(0),
-            output: count(1),
-            cache_read: count(2),
-            cache_write_5m: count(3),
-            cache_write_1h: count(4),
+            input,
+            output,
+            cache_read,
+            cache_write_5m,
+            cache_write_1h,
             reasoning: 0,
         };
-        event.reported_cost = line.flat.cost.flatten();
+        event.reported_cost = line.fields.cost;
         event
     }
 }
