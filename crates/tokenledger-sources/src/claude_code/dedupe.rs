@@ -20,7 +20,7 @@ pub(super) const FAST: u8 = 4;
 pub(super) const PROGRESS: u8 = 8;
 
 /// One copy of a request, ~140 bytes: strings are interned ids.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct Candidate {
     pub micros: i64,
     pub tokens: TokenCounts,
@@ -35,8 +35,28 @@ pub(super) struct Candidate {
     pub flags: u8,
     /// Hash of `message.id`, 0 when there is none.
     pub message_hash: u64,
-    /// The event's dedupe key, `cc:<message.id>:<requestId>`.
-    pub key: Option<Arc<str>>,
+    /// The event's dedupe key, `cc:<message.id>:<requestId>`, kept in its
+    /// reader's arena: an allocation per copy, and freeing them all, cost
+    /// more than making the winners' keys when they are emitted.
+    pub key: Key,
+}
+
+/// Where a candidate's dedupe key is: `len` bytes from `start` in the key
+/// arena of worker `worker`; `len` 0 for none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct Key {
+    pub worker: u32,
+    pub len: u32,
+    pub start: u64,
+}
+
+impl Key {
+    /// The key's text, from the workers' arenas.
+    pub fn text<'a>(&self, arenas: &'a [String]) -> Option<&'a str> {
+        let start = usize::try_from(self.start).ok()?;
+        let len = usize::try_from(self.len).ok()?;
+        (len > 0).then(|| &arenas[self.worker as usize][start..start + len])
+    }
 }
 
 impl Candidate {
@@ -85,16 +105,25 @@ pub(super) fn message_hash(message_id: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(message_id.as_bytes()).max(1)
 }
 
-fn exact_hash(message_id: &str, request_id: Option<&str>) -> u128 {
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    h.update(message_id.as_bytes());
-    match request_id {
-        Some(r) => {
-            h.update(b"\x00");
-            h.update(r.as_bytes());
-        }
-        None => h.update(b"\x01"),
+pub(super) fn exact_hash(message_id: &str, request_id: Option<&str>) -> u128 {
+    let (separator, request) = match request_id {
+        Some(r) => (0u8, r.as_bytes()),
+        None => (1u8, &[][..]),
+    };
+    let (m, len) = (message_id.as_bytes(), message_id.len() + 1 + request.len());
+    // Ids are short: hashed in one go from the stack (the same value as the
+    // streaming hasher gives, which is slower to set up).
+    let mut buf = [0u8; 128];
+    if len <= buf.len() {
+        buf[..m.len()].copy_from_slice(m);
+        buf[m.len()] = separator;
+        buf[m.len() + 1..len].copy_from_slice(request);
+        return xxhash_rust::xxh3::xxh3_128(&buf[..len]);
     }
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(m);
+    h.update(&[separator]);
+    h.update(request);
     h.digest128()
 }
 
@@ -133,9 +162,10 @@ impl Candidates {
         let mut all = Vec::new();
         let mut duplicates = 0;
         for part in self.parts {
-            let (winners, dropped) = part.into_winners();
-            all.extend(winners);
-            duplicates += dropped;
+            let judged = part.judge();
+            let counted = judged.kept.into_iter().zip(judged.count);
+            all.extend(counted.filter(|(_, count)| *count).map(|(c, _)| c));
+            duplicates += judged.duplicates;
         }
         all.sort_unstable_by_key(|c| (c.micros, c.order));
         (all, duplicates)
@@ -186,26 +216,31 @@ impl Part {
         if self.kept.len() < other.kept.len() {
             std::mem::swap(self, &mut other);
         }
-        self.duplicates += other.duplicates;
-        self.exact.reserve(other.exact.len());
-        let mut theirs: Vec<Option<Candidate>> = other.kept.into_iter().map(Some).collect();
-        for (hash, i) in other.exact {
-            if let Some(c) = theirs[i as usize].take() {
-                self.put_exact(hash, c);
-            }
+        let Part {
+            mut kept,
+            exact,
+            side,
+            duplicates,
+        } = other;
+        self.duplicates += duplicates;
+        self.exact.reserve(exact.len());
+        let mut in_map = vec![false; kept.len()];
+        for (hash, i) in exact {
+            in_map[i as usize] = true;
+            self.put_exact(hash, std::mem::take(&mut kept[i as usize]));
         }
-        for (hash, i) in other.side {
-            if let Some(c) = theirs[i as usize].take() {
-                self.put_side(hash, c);
-            }
+        for (hash, i) in side {
+            in_map[i as usize] = true;
+            self.put_side(hash, std::mem::take(&mut kept[i as usize]));
         }
         // Copies without `message.id`.
-        self.kept.extend(theirs.into_iter().flatten());
+        let plain = kept.into_iter().zip(in_map).filter(|(_, in_map)| !in_map);
+        self.kept.extend(plain.map(|(c, _)| c));
     }
 
-    /// The copies to count, in no particular order, and how many copies
-    /// were dropped.
-    pub fn into_winners(self) -> (Vec<Candidate>, u64) {
+    /// Which copies count: a sidechain copy does not when its `message.id`
+    /// has a non-sidechain copy.
+    pub fn judge(self) -> Judged {
         let kept = self.kept;
         let counted: FxHashSet<u64> = self
             .exact
@@ -220,29 +255,39 @@ impl Part {
                 count[i as usize] = false;
             }
         }
-        let winners = kept
-            .into_iter()
-            .zip(count)
-            .filter_map(|(c, count)| count.then_some(c))
-            .collect();
-        (winners, duplicates)
+        Judged {
+            kept,
+            count,
+            duplicates,
+        }
     }
 }
 
-/// The candidates of `runs` in time order (file and line order within a
-/// microsecond), as (run, index) pairs: sorting small keys rather than the
-/// candidates themselves.
-pub(super) fn in_time_order(runs: &[Vec<Candidate>]) -> Vec<(u32, u32)> {
+/// A part's copies, judged: those with `count` set are counted.
+#[derive(Debug, Default)]
+pub(super) struct Judged {
+    pub kept: Vec<Candidate>,
+    pub count: Vec<bool>,
+    /// Copies that lost to another copy.
+    pub duplicates: u64,
+}
+
+/// The counted candidates of `parts` in time order (file and line order
+/// within a microsecond), as (part, index) pairs: sorting small keys rather
+/// than the candidates themselves.
+pub(super) fn in_time_order(parts: &[Judged]) -> Vec<(u32, u32)> {
     use rayon::prelude::*;
-    let mut keys: Vec<(i64, (u32, u64), u32, u32)> =
-        Vec::with_capacity(runs.iter().map(Vec::len).sum());
-    for (r, run) in runs.iter().enumerate() {
-        for (i, c) in run.iter().enumerate() {
-            keys.push((c.micros, c.order, r as u32, i as u32));
+    let counted = parts.iter().map(|p| p.count.iter().filter(|&&c| c).count());
+    let mut keys: Vec<(i64, (u32, u64), u32, u32)> = Vec::with_capacity(counted.sum());
+    for (p, part) in parts.iter().enumerate() {
+        for (i, (c, &count)) in part.kept.iter().zip(&part.count).enumerate() {
+            if count {
+                keys.push((c.micros, c.order, p as u32, i as u32));
+            }
         }
     }
     keys.par_sort_unstable();
-    keys.into_iter().map(|(_, _, r, i)| (r, i)).collect()
+    keys.into_iter().map(|(_, _, p, i)| (p, i)).collect()
 }
 
 /// Strings shared by all files' candidates, as small ids.

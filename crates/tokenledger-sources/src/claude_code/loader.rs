@@ -5,21 +5,22 @@
 //! the file size.
 
 use super::dedupe::{
-    Candidate, Candidates, FAST, HAS_SPEED, LocalNames, Names, PROGRESS, SIDECHAIN,
+    Candidate, Candidates, FAST, HAS_SPEED, Key, LocalNames, Names, PROGRESS, SIDECHAIN,
 };
 use super::parser::{Parsed, Record, USAGE, parse_line_knowing};
 use super::paths::{FileKind, Transcript};
 use std::fs::File;
 use std::io::{ErrorKind, Read, Seek, SeekFrom};
-use std::sync::Arc;
 use tokenledger_core::Warning;
 
 /// Per-line warnings kept per file; the rest are summed into one.
 const LINE_WARNINGS: usize = 20;
 
-/// Bytes read at a time: small enough that the lines just read are still in
-/// the CPU's cache when they are scanned.
-const CHUNK: usize = 256 << 10;
+/// Bytes read at a time: few enough that the lines just read are still in
+/// the CPU's cache when they are scanned, many enough that the calls into
+/// the kernel are few (each costs microseconds; 256 KiB reads took a fifth
+/// longer in all than 1 MiB ones).
+pub(super) const CHUNK: usize = 1 << 20;
 
 /// A byte range of a file: the lines that start in `start..end`.
 #[derive(Debug, Clone, Copy)]
@@ -122,19 +123,28 @@ pub(super) fn warnings(file: &Transcript, reports: &[Report], out: &mut Vec<Warn
 pub(super) struct Worker<'n> {
     pub sink: Sink<'n>,
     buf: Vec<u8>,
+    /// [`CHUNK`], but tests try tiny ones.
+    chunk: usize,
 }
 
 pub(super) struct Sink<'n> {
     pub candidates: Candidates,
+    /// The candidates' dedupe keys, end to end.
+    pub keys: String,
+    /// This worker's index, for [`Key::worker`].
+    worker: u32,
     names: LocalNames<'n>,
     scratch: String,
 }
 
 impl<'n> Worker<'n> {
-    pub fn new(names: &'n Names) -> Self {
+    pub fn new(names: &'n Names, chunk: usize, worker: u32) -> Self {
         Worker {
+            chunk: chunk.max(1),
             sink: Sink {
                 candidates: Candidates::default(),
+                keys: String::new(),
+                worker,
                 names: LocalNames::new(names),
                 scratch: String::new(),
             },
@@ -152,12 +162,13 @@ impl<'n> Worker<'n> {
                 return report;
             }
         };
-        if self.buf.len() < CHUNK {
-            self.buf = vec![0; CHUNK];
+        if self.buf.len() < self.chunk + PAGE {
+            self.buf = vec![0; self.chunk + PAGE];
         }
         let mut lines = Lines {
             file,
             piece,
+            chunk: self.chunk,
             sink: &mut self.sink,
             report: &mut report,
         };
@@ -167,7 +178,7 @@ impl<'n> Worker<'n> {
                 .push(format!("read failed, later lines skipped: {e}"));
         }
         // A huge line must not pin its buffer for the rest of the scan.
-        if self.buf.len() > 4 * CHUNK {
+        if self.buf.len() > 4 * self.chunk + PAGE {
             self.buf = Vec::new();
         }
         report
@@ -182,7 +193,7 @@ pub(super) fn load(
     names: &Names,
     piece_bytes: u64,
 ) -> (Candidates, Vec<Warning>) {
-    let mut worker = Worker::new(names);
+    let mut worker = Worker::new(names, CHUNK, 0);
     let files = std::slice::from_ref(file);
     let reports: Vec<Report> = plan(files, piece_bytes)
         .into_iter()
@@ -193,6 +204,16 @@ pub(super) fn load(
     (worker.sink.candidates, out)
 }
 
+const PAGE: usize = 4096;
+
+/// Where in `buf` to put the byte at file offset `offset`: at the same place
+/// in a page as in the file, so the kernel copies page to page (a copy
+/// between different offsets in a page can take half as long again).
+fn slot(buf: &[u8], offset: u64) -> usize {
+    let aligned = buf.as_ptr().align_offset(PAGE);
+    (aligned + (offset % PAGE as u64) as usize) % PAGE
+}
+
 /// Where the next `"usage"` in `buf[from..to]` starts, or `to`.
 fn find_usage(buf: &[u8], from: usize, to: usize) -> usize {
     USAGE.find(&buf[from..to]).map_or(to, |i| from + i)
@@ -201,6 +222,7 @@ fn find_usage(buf: &[u8], from: usize, to: usize) -> usize {
 struct Lines<'a, 'n> {
     file: &'a Transcript,
     piece: Piece,
+    chunk: usize,
     sink: &'a mut Sink<'n>,
     report: &'a mut Report,
 }
@@ -213,27 +235,29 @@ impl Lines<'_, '_> {
         // A piece not at the start begins after the first newline at or after
         // `start - 1`: the line under way there belongs to the piece before.
         let mut skipping = start > 0;
-        // File offset of buf[0].
-        let mut base = if skipping {
+        let first = if skipping {
             handle.seek(SeekFrom::Start(start - 1))?
         } else {
             0
         };
-        let mut head = 0usize;
-        let mut filled = 0usize;
+        let mut head = slot(buf, first);
+        let mut filled = head;
+        // File offset of buf[head].
+        let mut offset = first;
+        let room = (self.chunk / 2).max(1);
         loop {
             if skipping {
-                match memchr::memchr(b'\n', &buf[head..filled]) {
+                let skip = match memchr::memchr(b'\n', &buf[head..filled]) {
                     Some(i) => {
-                        head += i + 1;
                         skipping = false;
+                        i + 1
                     }
-                    None => {
-                        head = filled;
-                        if base + filled as u64 >= end {
-                            return Ok(());
-                        }
-                    }
+                    None => filled - head,
+                };
+                head += skip;
+                offset += skip as u64;
+                if skipping && offset >= end {
+                    return Ok(());
                 }
             }
             if !skipping && let Some(last) = memchr::memrchr(b'\n', &buf[head..filled]) {
@@ -241,11 +265,7 @@ impl Lines<'_, '_> {
                 // all (most lines have none), then the lines in turn.
                 let complete = head + last + 1;
                 let mut hit = find_usage(buf, head, complete);
-                while head < complete {
-                    let offset = base + head as u64;
-                    if offset >= end {
-                        return Ok(());
-                    }
+                while head < complete && offset < end {
                     let Some(i) = memchr::memchr(b'\n', &buf[head..complete]) else {
                         break;
                     };
@@ -256,33 +276,38 @@ impl Lines<'_, '_> {
                         hit = find_usage(buf, line_end, complete);
                     }
                     head = line_end + 1;
+                    offset += i as u64 + 1;
                 }
             }
-            if !skipping && base + head as u64 >= end {
+            if !skipping && offset >= end {
                 return Ok(());
             }
-            // Keep the incomplete line, at the front; grow only for a line
-            // longer than the buffer.
-            if head > 0 {
-                buf.copy_within(head..filled, 0);
-                base += head as u64;
-                filled -= head;
-                head = 0;
+            // Read on after the incomplete line; short of room, move it back
+            // to the front, and grow only for a line longer than the buffer.
+            if buf.len() - filled < room {
+                let pending = filled - head;
+                let mut at = slot(buf, offset);
+                if at + pending + room > buf.len() {
+                    buf.resize((2 * buf.len()).max(at + pending + room + PAGE), 0);
+                    at = slot(buf, offset);
+                }
+                buf.copy_within(head..filled, at);
+                head = at;
+                filled = at + pending;
             }
-            if filled == buf.len() {
-                buf.resize(buf.len() * 2, 0);
-            }
+            let to = buf.len().min(filled + self.chunk);
             let read = loop {
-                match handle.read(&mut buf[filled..]) {
+                match handle.read(&mut buf[filled..to]) {
                     Err(e) if e.kind() == ErrorKind::Interrupted => {}
                     read => break read?,
                 }
             };
             if read == 0 {
                 // The last line, unterminated: a transcript being written.
-                if !skipping && filled > 0 {
-                    let has_usage = USAGE.find(&buf[..filled]).is_some();
-                    self.line(&buf[..filled], base, false, has_usage);
+                if !skipping && filled > head {
+                    let last = &buf[head..filled];
+                    let has_usage = USAGE.find(last).is_some();
+                    self.line(last, offset, false, has_usage);
                 }
                 return Ok(());
             }
@@ -347,14 +372,18 @@ impl Sink<'_> {
             | (if r.progress { PROGRESS } else { 0 });
         let message_id = r.message_id.as_deref();
         let request_id = r.request_id.as_deref();
-        let key = message_id.map(|m| {
-            let scratch = &mut self.scratch;
-            scratch.clear();
-            scratch.push_str("cc:");
-            scratch.push_str(m);
-            scratch.push(':');
-            scratch.push_str(request_id.unwrap_or(""));
-            Arc::from(scratch.as_str())
+        let key = message_id.map_or(Key::default(), |m| {
+            let keys = &mut self.keys;
+            let start = keys.len();
+            keys.push_str("cc:");
+            keys.push_str(m);
+            keys.push(':');
+            keys.push_str(request_id.unwrap_or(""));
+            Key {
+                worker: self.worker,
+                len: u32::try_from(keys.len() - start).unwrap_or(0),
+                start: start as u64,
+            }
         });
         let candidate = Candidate {
             micros: r.timestamp.as_microsecond(),

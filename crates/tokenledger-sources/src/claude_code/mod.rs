@@ -1,12 +1,16 @@
 //! Claude Code's own transcripts (`~/.claude/projects/**/*.jsonl`): one event
 //! per billed API request, counted the way ccusage v20 counts them.
 //!
-//! Files (and pieces of big files) are parsed in parallel into compact
-//! per-request candidates, biggest first so the threads finish together; because
-//! the copy that wins deduplication may sit in a file read later (a subagent
-//! file, another config root), events are emitted only after every file is
-//! read, and the time window is applied only then, so a copy outside the
-//! window cannot change which copy wins.
+//! Files (and pieces of big files) are read in parallel, each thread
+//! streaming them through one small buffer: one search for `"usage"` across
+//! the buffer's lines finds the few worth parsing, and a hand-rolled reader
+//! (`fast.rs`, checked against serde, which judges anything unusual) turns
+//! them into compact per-request candidates, deduplicated per thread in parts
+//! by `message.id`. Because the copy that wins deduplication may sit in a file
+//! read later (a subagent file, another config root), the parts are merged
+//! and judged (in parallel) only after every file is read, events are emitted
+//! only then, and so is the time window applied, so a copy outside the window
+//! cannot change which copy wins.
 
 mod dedupe;
 mod fast;
@@ -24,7 +28,7 @@ mod tests_input;
 mod tests_traps;
 
 use crate::Environment;
-use dedupe::{Candidate, FAST, Names, PARTS, Part};
+use dedupe::{FAST, Judged, Names, PARTS, Part};
 use loader::{Report, Worker};
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -44,6 +48,7 @@ pub struct ClaudeCodeSource {
     /// Configured by the user: a missing location is worth a warning.
     explicit: bool,
     piece_bytes: u64,
+    chunk_bytes: usize,
 }
 
 impl ClaudeCodeSource {
@@ -66,6 +71,7 @@ impl ClaudeCodeSource {
             locations,
             explicit: false,
             piece_bytes: PIECE_BYTES,
+            chunk_bytes: loader::CHUNK,
         }
     }
 
@@ -76,6 +82,7 @@ impl ClaudeCodeSource {
             locations: roots,
             explicit: true,
             piece_bytes: PIECE_BYTES,
+            chunk_bytes: loader::CHUNK,
         }
     }
 
@@ -99,9 +106,7 @@ impl Source for ClaudeCodeSource {
         window: &TimeWindow,
         sink: &mut (dyn FnMut(&UsageEvent) + Send),
     ) -> Result<SourceScan> {
-        let t0 = std::time::Instant::now(); // TIMING
         let found = paths::discover(&self.locations, self.explicit);
-        eprintln!("discover {:?}", t0.elapsed()); // TIMING
         let names = Names::default();
         let files = &found.files;
         let pieces = loader::plan(files, self.piece_bytes);
@@ -112,7 +117,7 @@ impl Source for ClaudeCodeSource {
         // locked only by its own thread.
         let slots = rayon::current_num_threads() + 1;
         let workers: Vec<Mutex<Worker<'_>>> = (0..slots)
-            .map(|_| Mutex::new(Worker::new(&names)))
+            .map(|w| Mutex::new(Worker::new(&names, self.chunk_bytes, w as u32)))
             .collect();
         let done: Vec<(usize, Report)> = order
             .par_iter()
@@ -124,7 +129,6 @@ impl Source for ClaudeCodeSource {
                 (i, worker.read(&files[piece.file as usize], piece))
             })
             .collect();
-        eprintln!("read {:?}", t0.elapsed()); // TIMING
         let mut reports: Vec<Report> = Vec::with_capacity(done.len());
         reports.resize_with(done.len(), Report::default);
         for (i, report) in done {
@@ -148,13 +152,15 @@ impl Source for ClaudeCodeSource {
         // Each part of every worker's candidates merged and judged on its
         // own, in parallel.
         let mut by_part: Vec<Vec<Part>> = (0..PARTS).map(|_| Vec::new()).collect();
+        let mut keys: Vec<String> = Vec::with_capacity(workers.len());
         for worker in workers {
             let worker = worker.into_inner().unwrap_or_else(PoisonError::into_inner);
+            keys.push(worker.sink.keys);
             for (p, part) in worker.sink.candidates.into_parts().into_iter().enumerate() {
                 by_part[p].push(part);
             }
         }
-        let judged: Vec<(Vec<Candidate>, u64)> = by_part
+        let judged: Vec<Judged> = by_part
             .into_par_iter()
             .with_max_len(1)
             .map(|parts| {
@@ -163,14 +169,11 @@ impl Source for ClaudeCodeSource {
                 for part in parts {
                     all.merge(part);
                 }
-                all.into_winners()
+                all.judge()
             })
             .collect();
-        eprintln!("merged {:?}", t0.elapsed()); // TIMING
-        let duplicates = judged.iter().map(|(_, d)| d).sum();
-        let mut runs: Vec<Vec<Candidate>> = judged.into_iter().map(|(w, _)| w).collect();
-        let in_order = dedupe::in_time_order(&runs);
-        eprintln!("sorted {:?}", t0.elapsed()); // TIMING
+        let duplicates = judged.iter().map(|j| j.duplicates).sum();
+        let in_order = dedupe::in_time_order(&judged);
         let names = names.into_table();
         let mut scan = SourceScan {
             searched: found.searched,
@@ -183,7 +186,7 @@ impl Source for ClaudeCodeSource {
         // the one step that cannot run in parallel.
         let mut event: Option<(UsageEvent, [u32; 4])> = None;
         for (r, i) in in_order {
-            let c = &mut runs[r as usize][i as usize];
+            let c = &judged[r as usize].kept[i as usize];
             let Ok(timestamp) = jiff::Timestamp::from_microsecond(c.micros) else {
                 continue;
             };
@@ -228,15 +231,10 @@ impl Source for ClaudeCodeSource {
             event.tokens = c.tokens;
             event.fast = c.flags & FAST != 0;
             event.reported_cost = c.cost;
-            event.dedupe_key = c.key.take();
+            event.dedupe_key = c.key.text(&keys).map(Arc::from);
             scan.events += 1;
             sink(event);
         }
-        eprintln!("emitted {:?}", t0.elapsed()); // TIMING
-        // Freeing a hundred thousand keys is not nothing either.
-        drop(event);
-        runs.into_par_iter().for_each(drop);
-        eprintln!("done {:?}", t0.elapsed()); // TIMING
         Ok(scan)
     }
 }

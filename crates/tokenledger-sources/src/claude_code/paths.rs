@@ -6,7 +6,7 @@ use rustc_hash::FxHashSet;
 use std::ffi::OsString;
 use std::fs;
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use tokenledger_core::Warning;
 
 /// Who wrote a transcript, judged from its path.
@@ -59,7 +59,7 @@ pub(super) fn discover(locations: &[PathBuf], explicit: bool) -> Discovery {
         walk.out.searched.push(root.clone());
         match fs::canonicalize(&root) {
             Ok(canonical) if canonical.is_dir() => {
-                if walk.dirs.insert(canonical.clone()) {
+                if walk.dirs.insert(key(&canonical)) {
                     walk.dir(&root, &canonical, list(&root, 0));
                 }
             }
@@ -68,12 +68,22 @@ pub(super) fn discover(locations: &[PathBuf], explicit: bool) -> Discovery {
             Err(e) => walk.warn(&root, format!("cannot open: {e}")),
         }
     }
-    let mut taken = std::mem::take(&mut walk.taken);
-    taken.par_sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    let taken = std::mem::take(&mut walk.taken);
+    // Path order, from each path's components split once (comparing paths
+    // splits them on every comparison).
+    let components: Vec<Vec<Component<'_>>> = taken
+        .par_iter()
+        .map(|t| t.path.components().collect())
+        .collect();
+    let mut order: Vec<usize> = (0..taken.len()).collect();
+    order.par_sort_unstable_by(|&a, &b| components[a].cmp(&components[b]));
     // What each path says, worked out in parallel (allocations, mostly).
-    walk.out.files = taken
+    walk.out.files = order
         .into_par_iter()
-        .map(|t| describe(&walk.out.searched[t.root], &t.path, t.size))
+        .map(|i| {
+            let t = &taken[i];
+            describe(&walk.out.searched[t.root], &t.path, t.size)
+        })
         .collect();
     walk.out
 }
@@ -89,11 +99,20 @@ struct Taken {
 #[derive(Default)]
 struct Walk {
     out: Discovery,
-    /// Canonical directories entered, so loops and overlaps are walked once.
-    dirs: FxHashSet<PathBuf>,
-    /// Canonical files taken.
-    files: FxHashSet<PathBuf>,
+    /// Canonical directories entered (as [`key`]s), so loops and overlaps
+    /// are walked once.
+    dirs: FxHashSet<u128>,
+    /// Canonical files taken, as [`key`]s.
+    files: FxHashSet<u128>,
     taken: Vec<Taken>,
+    /// For building canonical paths to look up.
+    scratch: PathBuf,
+}
+
+/// A path's identity in the walk's sets: a 128-bit hash of its bytes, cheaper
+/// to compute, store and compare than the path.
+fn key(path: &Path) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(path.as_os_str().as_encoded_bytes())
 }
 
 impl Walk {
@@ -117,7 +136,15 @@ impl Walk {
                     let canonical = canonical_dir.join(&name);
                     self.enter(&path, canonical_dir, canonical, listing);
                 }
-                Kind::File(Ok(size)) => self.take(&path, canonical_dir.join(&name), size),
+                Kind::File(Ok(size)) => {
+                    // Not a link: its canonical path is its name under the
+                    // directory's.
+                    self.scratch.as_mut_os_string().clear();
+                    self.scratch.push(canonical_dir);
+                    self.scratch.push(&name);
+                    let canonical = key(&self.scratch);
+                    self.take(path, canonical, size);
+                }
                 Kind::File(Err(e)) => self.warn(&path, format!("cannot read: {e}")),
                 Kind::Symlink => {
                     let is_jsonl = is_jsonl(&path);
@@ -141,7 +168,7 @@ impl Walk {
                     if meta.is_dir() {
                         self.enter(&path, canonical_dir, canonical, None);
                     } else if is_jsonl {
-                        self.take(&path, canonical, meta.len());
+                        self.take(path, key(&canonical), meta.len());
                     }
                 }
             }
@@ -158,7 +185,7 @@ impl Walk {
         canonical: PathBuf,
         listing: Option<Listing>,
     ) {
-        if self.dirs.insert(canonical.clone()) {
+        if self.dirs.insert(key(&canonical)) {
             let listing = listing.unwrap_or_else(|| list(path, 0));
             self.dir(path, &canonical, listing);
         } else if canonical_parent.starts_with(&canonical) {
@@ -166,10 +193,10 @@ impl Walk {
         }
     }
 
-    fn take(&mut self, path: &Path, canonical: PathBuf, size: u64) {
+    fn take(&mut self, path: PathBuf, canonical: u128, size: u64) {
         if self.files.insert(canonical) {
             self.taken.push(Taken {
-                path: path.to_path_buf(),
+                path,
                 size,
                 root: self.out.searched.len() - 1,
             });
@@ -239,12 +266,17 @@ fn list(dir: &Path, depth: u32) -> Listing {
         };
         listing.entries.push(Listed { name, kind });
     }
-    if depth < LIST_AHEAD {
-        listing.entries.par_iter_mut().for_each(|e| {
-            if let Kind::Dir(ahead) = &mut e.kind {
-                *ahead = Some(list(&dir.join(&e.name), depth + 1));
-            }
-        });
+    let ahead = |e: &mut Listed| {
+        if let Kind::Dir(ahead) = &mut e.kind {
+            *ahead = Some(list(&dir.join(&e.name), depth + 1));
+        }
+    };
+    // Projects and sessions are tasks enough to keep every thread busy;
+    // below them a task per directory would cost more than it spreads.
+    if depth < 2 {
+        listing.entries.par_iter_mut().for_each(ahead);
+    } else if depth < LIST_AHEAD {
+        listing.entries.iter_mut().for_each(ahead);
     }
     listing
 }

@@ -119,17 +119,35 @@ fn per_day_tokens_equal_hand_totals_and_ccusage() {
 }
 
 #[test]
-fn reading_files_in_pieces_gives_the_same_events_and_warnings() {
+fn reading_in_pieces_and_small_reads_gives_the_same_events_and_warnings() {
     let mut source = ClaudeCodeSource::with_roots(fixture_roots(&fixture_home()));
     let (whole, whole_scan) = run(&source, &TimeWindow::ALL);
     // Pieces of one byte up to bigger than most lines: every boundary case
     // (in a line, on a newline, just after one) comes up.
-    for piece_bytes in [1, 2, 3, 7, 64, 333, 1000, 4096] {
+    // Read buffers down to a byte: lines carried over, buffers grown.
+    for (piece_bytes, chunk_bytes) in [
+        (1, 1 << 18),
+        (2, 1 << 18),
+        (3, 1 << 18),
+        (7, 1 << 18),
+        (64, 1 << 18),
+        (333, 1 << 18),
+        (1000, 1 << 18),
+        (4096, 1 << 18),
+        (u64::MAX, 1),
+        (u64::MAX, 3),
+        (u64::MAX, 100),
+        (u64::MAX, 1000),
+        (500, 64),
+        (5000, 700),
+    ] {
         source.piece_bytes = piece_bytes;
+        source.chunk_bytes = chunk_bytes;
         let (pieces, scan) = run(&source, &TimeWindow::ALL);
-        assert_eq!(whole, pieces, "{piece_bytes}");
-        assert_eq!(whole_scan.warnings, scan.warnings, "{piece_bytes}");
-        assert_eq!(whole_scan.duplicates, scan.duplicates, "{piece_bytes}");
+        let case = format!("pieces of {piece_bytes}, reads of {chunk_bytes}");
+        assert_eq!(whole, pieces, "{case}");
+        assert_eq!(whole_scan.warnings, scan.warnings, "{case}");
+        assert_eq!(whole_scan.duplicates, scan.duplicates, "{case}");
     }
 }
 

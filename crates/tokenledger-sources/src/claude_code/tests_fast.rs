@@ -172,46 +172,36 @@ fn parse_bench() {
 
 #[test]
 #[ignore]
-fn scan_bench() {
-    use memchr::arch::all::packedpair::HeuristicFrequencyRank;
-    use memchr::memmem::FinderBuilder;
-    struct Json;
-    impl HeuristicFrequencyRank for Json {
-        fn rank(&self, byte: u8) -> u8 {
-            match byte {
-                b'"' | b':' | b',' | b' ' | b'e' | b't' | b'a' => 255,
-                b's' | b'r' | b'n' | b'i' | b'o' => 240,
-                b'u' | b'l' | b'c' | b'd' => 200,
-                b'g' => 120,
-                _ => 100,
-            }
-        }
-    }
+fn read_bench() {
+    use std::io::Read;
     let Ok(path) = std::env::var("CC_SCAN_BENCH") else {
         return;
     };
-    let text = std::fs::read(path).unwrap();
-    let default = memchr::memmem::Finder::new(b"\"usage\"");
-    let ranked = FinderBuilder::new().build_forward_with_ranker(Json, b"\"usage\"");
-    for _ in 0..3 {
-        for (name, f) in [("default", &default), ("ranked", &ranked)] {
-            let t = std::time::Instant::now();
-            let n = f.find_iter(&text).count();
-            eprintln!("{name}: {n} in {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    let mut store = vec![0u8; (4 << 20) + 8192];
+    let base = store.as_ptr().align_offset(4096);
+    for round in 0..3 {
+        for (name, mis, len) in [
+            ("aligned", 0usize, 256usize << 10),
+            ("dest+16", 16, 256 << 10),
+            ("dest+1000", 1000, 256 << 10),
+            ("len-1000", 0, (256 << 10) - 1000),
+            ("aligned 64K", 0, 64 << 10),
+            ("aligned 1M", 0, 1 << 20),
+            ("aligned 512K", 0, 512 << 10),
+            ("aligned 2M", 0, 2 << 20),
+            ("aligned 4M", 0, 4 << 20),
+        ] {
+            let mut best = f64::MAX;
+            for _ in 0..3 {
+                let mut f = std::fs::File::open(&path).unwrap();
+                let t = std::time::Instant::now();
+                let buf = &mut store[base + mis..base + mis + len];
+                while f.read(buf).unwrap() > 0 {}
+                best = best.min(t.elapsed().as_secs_f64());
+            }
+            if round == 2 {
+                eprintln!("{name}: {:.1} ms", best * 1e3);
+            }
         }
-        let t = std::time::Instant::now();
-        let n = memchr::memchr_iter(b'\n', &text).count();
-        eprintln!(
-            "newlines iter: {n} in {:.1} ms",
-            t.elapsed().as_secs_f64() * 1e3
-        );
-        let t = std::time::Instant::now();
-        let n = memchr::memchr_iter(b'\n', &text)
-            .filter(|&i| text.get(i + 1) != Some(&b'{'))
-            .count();
-        eprintln!(
-            "newlines+check: {n} in {:.1} ms",
-            t.elapsed().as_secs_f64() * 1e3
-        );
     }
 }

@@ -257,7 +257,7 @@ fn cand(total: u64, flags: u8, order: u64, message_hash: u64) -> Candidate {
         order: (0, order),
         flags,
         message_hash,
-        key: None,
+        key: dedupe::Key::default(),
     }
 }
 
@@ -308,5 +308,26 @@ fn dedupe_winners_do_not_depend_on_reading_order() {
         order.rotate_left(round % 5 + 1);
         order.swap(round % 7, (round * 3) % 7);
         assert_eq!(winners(&order, round % 2 == 0), expected, "{order:?}");
+    }
+}
+
+#[test]
+fn short_and_long_ids_hash_alike() {
+    let long = "m".repeat(200);
+    for (m, r) in [
+        ("msg_1", Some("req_1")),
+        ("msg_1", None),
+        (long.as_str(), Some("r")),
+    ] {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.update(m.as_bytes());
+        match r {
+            Some(r) => {
+                h.update(b"\x00");
+                h.update(r.as_bytes());
+            }
+            None => h.update(b"\x01"),
+        }
+        assert_eq!(dedupe::exact_hash(m, r), h.digest128());
     }
 }
