@@ -58,6 +58,8 @@ pub enum Command {
     Sources(SourcesArgs),
     /// Copy new events from the agents' logs into the ledger, so they outlive the agents' cleanup
     Sync,
+    /// What the agents' hooks call, and installing those hooks
+    Hook(crate::commands::hook::HookArgs),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]

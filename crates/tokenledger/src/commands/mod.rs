@@ -2,6 +2,7 @@
 
 mod check;
 mod completions;
+pub mod hook;
 mod init;
 mod log;
 mod pricing;
@@ -28,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Command::Pricing(args) => pricing::run(&ctx, args),
                 Command::Sources(args) => sources::run(&ctx, args),
                 Command::Sync => sync::run(&ctx),
+                Command::Hook(args) => hook::run(&ctx, args),
                 Command::Completions { .. } | Command::Man => unreachable!("handled above"),
             }
         }
