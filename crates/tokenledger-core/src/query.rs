@@ -21,6 +21,24 @@ impl TimeWindow {
         self.since.is_none_or(|s| ts >= s) && self.until.is_none_or(|u| ts < u)
     }
 
+    /// The smallest window holding all of `windows` (and what lies between).
+    pub fn union(windows: &[TimeWindow]) -> TimeWindow {
+        let mut sinces = windows.iter().map(|w| w.since);
+        let mut untils = windows.iter().map(|w| w.until);
+        TimeWindow {
+            since: if sinces.any(|s| s.is_none()) {
+                None
+            } else {
+                windows.iter().filter_map(|w| w.since).min()
+            },
+            until: if untils.any(|u| u.is_none()) {
+                None
+            } else {
+                windows.iter().filter_map(|w| w.until).max()
+            },
+        }
+    }
+
     /// Whether any instant of the UTC calendar month may fall in the window.
     pub fn may_contain_month(&self, year: i16, month: i8) -> bool {
         let Ok(start) =

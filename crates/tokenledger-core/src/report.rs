@@ -4,6 +4,7 @@ use crate::aggregate::{Aggregator, Measures, Row};
 use crate::error::{Result, Warning};
 use crate::pricing::PriceTable;
 use crate::query::{Filters, GroupKey, TimeWindow};
+use crate::session::SessionState;
 use crate::source::Source;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
@@ -66,39 +67,94 @@ pub fn run(
     spec: ReportSpec,
     now: Timestamp,
 ) -> Result<ReportData> {
-    let mut aggregator = Aggregator::new(prices, spec.filters, spec.tz, spec.groupings.clone());
+    let mut reports = run_many(sources, prices, vec![spec], now)?;
+    Ok(reports.pop().expect("one report per spec"))
+}
+
+/// Several reports (each with its own window, filters and groupings) from
+/// one pass over the sources, as [`run`] would give each: budgets need a
+/// period's and a burn window's totals each, and scanning the agent logs
+/// once per figure multiplied a report's time. All specs share the first
+/// one's merge rule.
+pub fn run_many(
+    sources: &[&dyn Source],
+    prices: &PriceTable,
+    specs: Vec<ReportSpec>,
+    now: Timestamp,
+) -> Result<Vec<ReportData>> {
+    let Some(prefer) = specs.first().map(|s| s.prefer) else {
+        return Ok(Vec::new());
+    };
+    let mut aggregators: Vec<Aggregator<'_>> = specs
+        .iter()
+        .map(|s| Aggregator::new(prices, s.filters.clone(), s.tz.clone(), s.groupings.clone()))
+        .collect();
+    let windows: Vec<TimeWindow> = specs.iter().map(|s| s.window).collect();
+    let union = TimeWindow::union(&windows);
     let mut warnings = Vec::new();
-    let preferred = |source: &&dyn Source| match spec.prefer {
+    let preferred = |source: &&dyn Source| match prefer {
         Prefer::Log => !source.kind().is_session_level(),
         Prefer::Register => source.kind().is_session_level(),
     };
     let (first, second): (Vec<&dyn Source>, Vec<&dyn Source>) =
         sources.iter().copied().partition(preferred);
-    let mut shadowing: FxHashSet<u64> = FxHashSet::default();
+    // Per report: the sessions its preferred side showed inside its window.
+    let mut shadowing: Vec<FxHashSet<u64>> = vec![FxHashSet::default(); specs.len()];
     for source in first {
-        let scan = source.scan(&spec.window, &mut |event| {
-            shadowing.insert(session_hash(&event.session));
-            aggregator.add(event)
-        })?;
-        warnings.extend(scan.warnings);
-    }
-    for source in second {
-        let scan = source.scan(&spec.window, &mut |event| {
-            if shadowing.is_empty() || !shadowing.contains(&session_hash(&event.session)) {
-                aggregator.add(event)
+        let scan = source.scan(&union, &mut |event| {
+            for (i, window) in windows.iter().enumerate() {
+                if window.contains(event.timestamp) {
+                    shadowing[i].insert(session_hash(&event.session));
+                    aggregators[i].add(event);
+                }
             }
         })?;
         warnings.extend(scan.warnings);
     }
-    let (totals, rows) = aggregator.finish();
-    Ok(ReportData {
-        generated_at: now,
-        window: spec.window,
-        tz_name: spec.tz_name,
-        totals,
-        groupings: spec.groupings.into_iter().zip(rows).collect(),
-        warnings,
-    })
+    for source in second {
+        let scan = source.scan(&union, &mut |event| {
+            for (i, window) in windows.iter().enumerate() {
+                if window.contains(event.timestamp)
+                    && (shadowing[i].is_empty()
+                        || !shadowing[i].contains(&session_hash(&event.session)))
+                {
+                    aggregators[i].add(event);
+                }
+            }
+        })?;
+        warnings.extend(scan.warnings);
+    }
+    Ok(specs
+        .into_iter()
+        .zip(aggregators)
+        .map(|(spec, aggregator)| {
+            let (totals, rows) = aggregator.finish();
+            ReportData {
+                generated_at: now,
+                window: spec.window,
+                tz_name: spec.tz_name,
+                totals,
+                groupings: spec.groupings.into_iter().zip(rows).collect(),
+                warnings: warnings.clone(),
+            }
+        })
+        .collect())
+}
+
+/// What the sources record about sessions apart from their events, kept to
+/// those the report's filters would let through.
+pub fn session_states(
+    sources: &[&dyn Source],
+    filters: &Filters,
+    warnings: &mut Vec<Warning>,
+) -> Vec<SessionState> {
+    let mut states: Vec<SessionState> = sources
+        .iter()
+        .flat_map(|source| source.session_states(warnings))
+        .filter(|state| state.passes(filters))
+        .collect();
+    states.sort_by(|a, b| (a.source, &a.session).cmp(&(b.source, &b.session)));
+    states
 }
 
 fn session_hash(session: &str) -> u64 {

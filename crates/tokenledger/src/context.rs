@@ -57,6 +57,9 @@ impl Context {
     ) -> anyhow::Result<Vec<Box<dyn Source + Send + Sync>>> {
         let mut all: Vec<Box<dyn Source + Send + Sync>> = vec![Box::new(self.register())];
         all.extend(self.synced_agent_sources()?);
+        // Task ids from the CLEO hooks and `session end` (task-links.jsonl).
+        let (all, warnings) = tokenledger_cleo::source::attribute(all, &self.home);
+        warnings.iter().for_each(|w| warn(w));
         if selection.is_empty() {
             return Ok(all
                 .into_iter()
@@ -95,26 +98,43 @@ impl Context {
         if !ledger.exists() {
             return Ok(live);
         }
-        let loaded = ledger.load()?;
+        let state = SyncState::load(&ledger.state_path(), ledger.path());
+        let changed: Vec<bool> = live.iter().map(|s| !state.unchanged(s.kind())).collect();
+        // Event identities matter only where held events meet newly read ones.
+        let loaded = ledger.load_with(changed.contains(&true))?;
         for warning in &loaded.warnings {
             warn(warning);
         }
-        let state = SyncState::load(&ledger.state_path()).unwrap_or_default();
-        let mut by_kind: std::collections::HashMap<SourceKind, Vec<_>> = Default::default();
+        // Sized up front: growing vectors of events step by step cost more
+        // than the rest of a report after a sync.
+        let mut counts: std::collections::HashMap<SourceKind, usize> = Default::default();
+        for event in &loaded.events {
+            *counts.entry(event.source).or_default() += 1;
+        }
+        let mut by_kind: std::collections::HashMap<SourceKind, Vec<_>> = counts
+            .into_iter()
+            .map(|(kind, n)| (kind, Vec::with_capacity(n)))
+            .collect();
         for event in loaded.events {
             by_kind.entry(event.source).or_default().push(event);
         }
         Ok(live
             .into_iter()
-            .map(|source| {
+            .zip(changed)
+            .map(|(source, changed)| {
                 let kind = source.kind();
                 let held = std::sync::Arc::new(by_kind.remove(&kind).unwrap_or_default());
-                let changed = !state.unchanged(kind);
+                let resume = if changed {
+                    state.resume(kind)
+                } else {
+                    Default::default()
+                };
                 Box::new(SyncedSource::new(
                     source,
                     held,
                     ledger.path().to_path_buf(),
                     changed,
+                    resume,
                 )) as Box<dyn Source + Send + Sync>
             })
             .collect())

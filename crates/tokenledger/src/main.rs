@@ -9,6 +9,14 @@ use std::process::ExitCode;
 
 /// Exit codes: 0 success, 1 failure (I/O, config, `--strict` duplicate), 2 invalid input or usage.
 fn main() -> ExitCode {
+    // Like every Unix filter, end quietly when the reader goes away
+    // (`tokenledger report | head`): Rust ignores SIGPIPE, which turns each
+    // later print into a panic.
+    // SAFETY: called first thing, before any thread exists; restoring a
+    // signal's default disposition has no other effect.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = cli::Cli::parse();
     match commands::run(cli) {
         Ok(code) => code,

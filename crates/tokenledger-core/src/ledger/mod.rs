@@ -10,10 +10,13 @@
 //! only causes the next sync to find those keys already present, and a torn
 //! last line is skipped by readers and fenced off by the next writer.
 
+mod insert;
 mod line;
+mod snapshot;
 mod state;
 mod synced;
 
+pub use insert::HeldLedger;
 pub use state::SyncState;
 pub use synced::SyncedSource;
 
@@ -21,11 +24,11 @@ use crate::error::{Error, Result, Warning};
 use crate::event::{SourceKind, UsageEvent};
 use crate::jsonl::scan_lines;
 use crate::lock::HomeLock;
-use crate::query::TimeWindow;
 use crate::source::Source;
 use rustc_hash::FxHashMap;
+use snapshot::Covered;
 use std::fs::OpenOptions;
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 pub const LEDGER_FILE: &str = "ledger.jsonl";
@@ -38,15 +41,36 @@ pub struct Ledger {
 /// What one `sync` did.
 #[derive(Debug, Default)]
 pub struct SyncSummary {
-    /// Per source: events appended (new or more complete copies) and events already held.
-    pub per_source: Vec<(SourceKind, u64, u64)>,
+    pub per_source: Vec<SourceSync>,
     pub warnings: Vec<Warning>,
 }
 
+/// What one `sync` did with one source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceSync {
+    pub kind: SourceKind,
+    /// Events appended: new ones, or more complete copies of held ones.
+    pub added: u64,
+    /// Events read again that the ledger already held.
+    pub held: u64,
+    /// Files the source has, and how many of them changed and were read.
+    pub files: u64,
+    pub files_read: u64,
+    /// Bytes read: only what was appended since the last sync, unless a file
+    /// was replaced or truncated.
+    pub bytes_read: u64,
+}
+
 /// The ledger's events, newest complete copy per dedupe key.
+#[derive(Default)]
 pub struct LedgerEvents {
     pub events: Vec<UsageEvent>,
     pub warnings: Vec<Warning>,
+    line_warnings: Vec<(u64, String)>,
+    /// The ledger up to the end of its last complete line.
+    covered: Covered,
+    /// The snapshot held every complete line: nothing to refresh.
+    snapshot_current: bool,
 }
 
 impl Ledger {
@@ -71,52 +95,88 @@ impl Ledger {
     }
 
     pub fn state_path(&self) -> PathBuf {
-        self.sibling(".state.json")
+        self.sibling(".state")
     }
 
     fn lock_path(&self) -> PathBuf {
         self.sibling(".lock")
     }
 
-    /// Every event in the ledger, the most complete copy per key.
+    fn snapshot_path(&self) -> PathBuf {
+        self.sibling(".snapshot")
+    }
+
+    /// Every event in the ledger, the most complete copy per key: what the
+    /// snapshot covers decoded, the lines after it parsed.
     pub fn load(&self) -> Result<LedgerEvents> {
-        let mut warnings = Vec::new();
+        self.load_with(true)
+    }
+
+    /// [`Ledger::load`], leaving out the events' dedupe keys when
+    /// `keys` is false and the snapshot covers the whole ledger: a report
+    /// that reads nothing new never compares identities, and allocating a
+    /// key per event was a fifth of its time.
+    pub fn load_with(&self, keys: bool) -> Result<LedgerEvents> {
         let file = match std::fs::File::open(&self.path) {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(LedgerEvents {
-                    events: Vec::new(),
-                    warnings,
-                });
+                return Ok(LedgerEvents::default());
             }
             Err(e) => return Err(Error::io(&self.path, e)),
         };
-        let mut by_key: FxHashMap<u64, usize> = FxHashMap::default();
-        let mut events: Vec<UsageEvent> = Vec::new();
-        let path = &self.path;
+        let restored = snapshot::read(&self.snapshot_path(), &file, keys);
+        let from_snapshot = restored.is_some();
+        let (mut events, mut line_warnings, covered) = match restored {
+            Some(restored) => (restored.events, restored.warnings, restored.covered),
+            None => (Vec::new(), Vec::new(), Covered::default()),
+        };
+        let mut end = covered;
+        // Built only when lines follow the snapshot.
+        let mut by_key: Option<FxHashMap<u128, usize>> = None;
+        let mut reader = &file;
+        reader
+            .seek(SeekFrom::Start(covered.bytes))
+            .map_err(|e| Error::io(&self.path, e))?;
         scan_lines(
-            file,
+            reader,
             |line| {
-                if line.bytes.trim_ascii().is_empty() {
-                    return None;
-                }
-                Some(
+                let number = covered.lines + line.number;
+                let parsed = if line.bytes.trim_ascii().is_empty() {
+                    Ok(None)
+                } else {
                     match serde_json::from_slice::<line::LedgerLine<'_>>(line.bytes)
                         .map_err(|e| e.to_string())
                         .and_then(line::LedgerLine::into_event)
                     {
-                        Ok(event) => Ok(event),
+                        Ok(event) => Ok(Some(event)),
                         // The last line of a sync killed mid-write: nothing was acknowledged for it.
-                        Err(_) if !line.terminated => Err(None),
-                        Err(e) => Err(Some((line.number, e.to_string()))),
-                    },
-                )
+                        Err(_) if !line.terminated => Ok(None),
+                        Err(e) => Err(e),
+                    }
+                };
+                let ends = line
+                    .terminated
+                    .then(|| covered.bytes + line.offset + line.bytes.len() as u64 + 1);
+                Some((number, ends, parsed))
             },
             |batch| {
-                for parsed in batch {
+                for (number, ends, parsed) in batch {
+                    if let Some(bytes) = ends {
+                        end = Covered {
+                            bytes,
+                            lines: number,
+                        };
+                    }
                     match parsed {
-                        Ok(event) => {
-                            let key = xxhash_rust::xxh3::xxh3_64(ledger_key(&event).as_bytes());
+                        Ok(Some(event)) => {
+                            let by_key = by_key.get_or_insert_with(|| {
+                                events
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, e)| (identity(e), i))
+                                    .collect()
+                            });
+                            let key = identity(&event);
                             match by_key.get(&key) {
                                 Some(&i) if events[i].tokens.total() >= event.tokens.total() => {}
                                 Some(&i) => events[i] = event,
@@ -126,18 +186,43 @@ impl Ledger {
                                 }
                             }
                         }
-                        Err(None) => {}
-                        Err(Some((line, message))) => warnings.push(Warning {
-                            path: path.clone(),
-                            line: Some(line),
-                            message: format!("{message}; line skipped"),
-                        }),
+                        Ok(None) => {}
+                        Err(message) => line_warnings.push((number, message)),
                     }
                 }
             },
         )
         .map_err(|e| Error::io(&self.path, e))?;
-        Ok(LedgerEvents { events, warnings })
+        let warnings = line_warnings
+            .iter()
+            .map(|(line, message)| Warning {
+                path: self.path.clone(),
+                line: Some(*line),
+                message: format!("{message}; line skipped"),
+            })
+            .collect();
+        Ok(LedgerEvents {
+            events,
+            warnings,
+            line_warnings,
+            covered: end,
+            snapshot_current: from_snapshot && end == covered,
+        })
+    }
+
+    /// Brings the snapshot up to the ledger's end (under the sync lock).
+    fn refresh_snapshot(&self) -> Result<()> {
+        let loaded = self.load()?;
+        let file = std::fs::File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
+        let path = self.snapshot_path();
+        snapshot::write(
+            &path,
+            &file,
+            loaded.covered,
+            &loaded.events,
+            &loaded.line_warnings,
+        )
+        .map_err(|e| Error::io(&path, e))
     }
 
     /// Copies every new event of `sources` into the ledger, then records the
@@ -148,22 +233,37 @@ impl Ledger {
         }
         let _lock = HomeLock::exclusive(&self.lock_path())?;
         let held = self.load()?;
+        let snapshot_current = held.snapshot_current;
+        let mut appended_any = false;
         let mut summary = SyncSummary {
             warnings: held.warnings,
             ..SyncSummary::default()
         };
-        let mut totals: FxHashMap<String, u64> = held
+        let mut totals: FxHashMap<u128, u64> = held
             .events
             .iter()
-            .map(|e| (ledger_key(e), e.tokens.total()))
+            .map(|e| (identity(e), e.tokens.total()))
             .collect();
-        let mut state = SyncState::default();
+        let mut state = SyncState::load(&self.state_path(), &self.path);
         for source in sources {
+            // Nothing listed changed: not even a directory walk is needed.
+            if state.unchanged(source.kind()) {
+                summary.per_source.push(SourceSync {
+                    kind: source.kind(),
+                    added: 0,
+                    held: 0,
+                    files: state.file_count(source.kind()),
+                    files_read: 0,
+                    bytes_read: 0,
+                });
+                continue;
+            }
+            let resume = state.resume(source.kind());
             let mut lines = String::new();
             let mut failed: Option<Error> = None;
             let (mut added, mut kept) = (0u64, 0u64);
-            let scan = source.scan(&TimeWindow::ALL, &mut |event| {
-                let key = ledger_key(event);
+            let scan = source.scan_appended(&resume, &mut |event| {
+                let key = identity(event);
                 let total = event.tokens.total();
                 if totals.get(&key).is_some_and(|&held| held >= total) {
                     kept += 1;
@@ -185,13 +285,33 @@ impl Ledger {
             if let Some(e) = failed.take() {
                 return Err(e);
             }
+            appended_any |= added > 0;
             self.append(lines.as_bytes())?;
             crate::fault::point("sync:after-append");
-            state.record(source.kind(), &scan.searched, &scan.files);
+            state.record(source.kind(), &scan, &resume);
             summary.warnings.extend(scan.warnings);
-            summary.per_source.push((source.kind(), added, kept));
+            summary.per_source.push(SourceSync {
+                kind: source.kind(),
+                added,
+                held: kept,
+                files: scan.files.len() as u64,
+                files_read: scan.read.len() as u64,
+                bytes_read: scan.read.iter().map(|r| r.to.saturating_sub(r.from)).sum(),
+            });
         }
-        state.save(&self.state_path())?;
+        if self.path.exists() && (appended_any || !snapshot_current) {
+            // Only speed depends on it: a sync that cannot write it still succeeded.
+            if let Err(e) = self.refresh_snapshot() {
+                summary.warnings.push(Warning {
+                    path: self.snapshot_path(),
+                    line: None,
+                    message: format!(
+                        "snapshot not written ({e}); reports parse the ledger instead"
+                    ),
+                });
+            }
+        }
+        state.save(&self.state_path(), &self.path)?;
         Ok(summary)
     }
 
@@ -227,9 +347,18 @@ fn ends_with_newline(file: &std::fs::File, len: u64) -> bool {
     file.read_exact_at(&mut last, len - 1).is_ok() && last[0] == b'\n'
 }
 
+/// [`ledger_key`] hashed, without building the string for the common case:
+/// 128 bits, so that no two of even billions of events collide in practice.
+pub fn identity(event: &UsageEvent) -> u128 {
+    match &event.dedupe_key {
+        Some(key) => xxhash_rust::xxh3::xxh3_128(key.as_bytes()),
+        None => xxhash_rust::xxh3::xxh3_128(ledger_key(event).as_bytes()),
+    }
+}
+
 /// The identity of an event in the ledger: its dedupe key, or for sources
 /// without one its source and session.
-pub(crate) fn ledger_key(event: &UsageEvent) -> String {
+pub fn ledger_key(event: &UsageEvent) -> String {
     match &event.dedupe_key {
         Some(key) => key.to_string(),
         None => format!("{}:{}", event.source.as_str(), event.session),

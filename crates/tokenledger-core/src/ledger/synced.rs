@@ -2,10 +2,12 @@
 //! whose files the agent may have deleted since) plus whatever the live logs
 //! hold that has not been synced yet.
 
-use super::ledger_key;
-use crate::error::Result;
+use super::identity;
+use crate::error::{Result, Warning};
 use crate::event::{SourceKind, UsageEvent};
 use crate::query::TimeWindow;
+use crate::resume::Resume;
+use crate::session::SessionState;
 use crate::source::{Source, SourceScan};
 use rustc_hash::FxHashMap;
 use std::path::PathBuf;
@@ -18,6 +20,8 @@ pub struct SyncedSource {
     ledger_path: PathBuf,
     /// False when nothing changed since the last sync: the ledger is the whole answer.
     live_changed: bool,
+    /// Where the last sync stopped in each file: only what follows is read.
+    resume: Resume,
 }
 
 impl SyncedSource {
@@ -26,12 +30,14 @@ impl SyncedSource {
         held: Arc<Vec<UsageEvent>>,
         ledger_path: PathBuf,
         live_changed: bool,
+        resume: Resume,
     ) -> SyncedSource {
         SyncedSource {
             live,
             held,
             ledger_path,
             live_changed,
+            resume,
         }
     }
 }
@@ -43,6 +49,11 @@ impl Source for SyncedSource {
 
     fn detected(&self) -> bool {
         !self.held.is_empty() || self.live.detected()
+    }
+
+    /// A session's state is the agent's now, never something the ledger keeps.
+    fn session_states(&self, warnings: &mut Vec<Warning>) -> Vec<SessionState> {
+        self.live.session_states(warnings)
     }
 
     fn scan(
@@ -62,20 +73,22 @@ impl Source for SyncedSource {
             }
             return Ok(scan);
         }
-        // The live logs are the truth for files still present; the ledger
-        // fills in what they no longer hold, and wins where its copy is more complete.
+        // What was appended since the last sync, merged with the ledger: the
+        // more complete copy of an event wins.
         let mut live: Vec<UsageEvent> = Vec::new();
-        let mut scan = self
-            .live
-            .scan(window, &mut |event| live.push(event.clone()))?;
-        let index: FxHashMap<String, usize> = live
+        let mut scan = self.live.scan_appended(&self.resume, &mut |event| {
+            if window.contains(event.timestamp) {
+                live.push(event.clone());
+            }
+        })?;
+        let index: FxHashMap<u128, usize> = live
             .iter()
             .enumerate()
-            .map(|(i, e)| (ledger_key(e), i))
+            .map(|(i, e)| (identity(e), i))
             .collect();
         let mut only_held = 0u64;
         for event in held_in_window {
-            match index.get(&ledger_key(event)) {
+            match index.get(&identity(event)) {
                 Some(&i) if live[i].tokens.total() < event.tokens.total() => {
                     live[i] = event.clone()
                 }

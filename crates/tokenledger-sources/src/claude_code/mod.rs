@@ -15,6 +15,8 @@
 mod dedupe;
 mod fast;
 mod fields;
+mod files;
+mod lines;
 mod loader;
 mod parser;
 mod paths;
@@ -36,7 +38,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokenledger_core::Result;
 use tokenledger_core::event::{SourceKind, UsageEvent};
 use tokenledger_core::query::TimeWindow;
-use tokenledger_core::source::{Source, SourceScan};
+use tokenledger_core::resume::{ReadFrom, Resume};
+use tokenledger_core::source::{FileRead, Source, SourceScan};
 
 /// Files bigger than this are split into pieces of at most this size, read
 /// in parallel; smaller ones are one task each.
@@ -107,9 +110,60 @@ impl Source for ClaudeCodeSource {
         sink: &mut (dyn FnMut(&UsageEvent) + Send),
     ) -> Result<SourceScan> {
         let found = paths::discover(&self.locations, self.explicit);
+        self.read(found, None, window, sink)
+    }
+
+    /// Every file from where the last sync stopped: a resumed file is read as
+    /// one piece that starts at a line boundary, so its lines are parsed
+    /// exactly as in a full read.
+    fn scan_appended(
+        &self,
+        resume: &Resume,
+        sink: &mut (dyn FnMut(&UsageEvent) + Send),
+    ) -> Result<SourceScan> {
+        let found = paths::discover(&self.locations, self.explicit);
+        let starts: Vec<ReadFrom> = found
+            .files
+            .par_iter()
+            .map(|f| resume.read_from(&f.path))
+            .collect();
+        self.read(found, Some(starts), &TimeWindow::ALL, sink)
+    }
+}
+
+impl ClaudeCodeSource {
+    /// Reads the files `found` (from the offsets `starts` gives, all of them
+    /// whole without it) and emits their events inside `window`.
+    fn read(
+        &self,
+        found: paths::Discovery,
+        starts: Option<Vec<ReadFrom>>,
+        window: &TimeWindow,
+        sink: &mut (dyn FnMut(&UsageEvent) + Send),
+    ) -> Result<SourceScan> {
         let names = Names::default();
         let files = &found.files;
-        let pieces = loader::plan(files, self.piece_bytes);
+        let mut pieces = loader::plan(files, self.piece_bytes);
+        let mut read: Vec<FileRead> = Vec::new();
+        if let Some(starts) = &starts {
+            pieces.retain_mut(|piece| match starts[piece.file as usize] {
+                ReadFrom::Nothing => false,
+                ReadFrom::Offset(from) => {
+                    piece.start = piece.start.max(from);
+                    piece.end > from
+                }
+            });
+            read = (0..files.len())
+                .filter_map(|i| match starts[i] {
+                    ReadFrom::Nothing => None,
+                    ReadFrom::Offset(from) => Some(FileRead {
+                        path: files[i].path.clone(),
+                        from,
+                        to: files[i].size,
+                    }),
+                })
+                .collect();
+        }
         // Biggest first, so a big piece does not start last and run alone.
         let mut order: Vec<usize> = (0..pieces.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(pieces[i].len(files)));
@@ -181,6 +235,7 @@ impl Source for ClaudeCodeSource {
             events: 0,
             duplicates,
             warnings,
+            read,
         };
         // One event, its names replaced only when they change: emitting is
         // the one step that cannot run in parallel.

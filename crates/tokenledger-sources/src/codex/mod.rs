@@ -2,14 +2,18 @@
 //! `$CODEX_HOME/sessions/**/rollout-*.jsonl` and `archived_sessions/`.
 //!
 //! Codex logs running totals, re-emits them (duplicates, stale out-of-order
-//! copies) and counts cached input inside input; this module turns them into
-//! disjoint per-turn counts, each counted once however many copies exist.
+//! copies, a parent's history replayed into forks and subagents) and counts
+//! cached input inside input; this module turns them into disjoint per-turn
+//! counts, each counted once however many copies exist.
 
 mod loader;
 mod parser;
 mod paths;
+mod replay;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_forks;
 
 use crate::Environment;
 use loader::Rollout;
@@ -20,6 +24,7 @@ use std::sync::Arc;
 use tokenledger_core::Result;
 use tokenledger_core::event::{SourceKind, UsageEvent};
 use tokenledger_core::query::TimeWindow;
+use tokenledger_core::resume::Resume;
 use tokenledger_core::source::{Source, SourceScan};
 
 /// The agent id of rollouts whose `session_meta` names no originator.
@@ -61,21 +66,51 @@ impl Source for CodexSource {
         window: &TimeWindow,
         sink: &mut (dyn FnMut(&UsageEvent) + Send),
     ) -> Result<SourceScan> {
+        self.read(window, None, sink)
+    }
+
+    /// A rollout's running totals only make sense from its first line, so a
+    /// changed rollout is read again whole and an unchanged one skipped.
+    fn scan_appended(
+        &self,
+        resume: &Resume,
+        sink: &mut (dyn FnMut(&UsageEvent) + Send),
+    ) -> Result<SourceScan> {
+        self.read(&TimeWindow::ALL, Some(resume), sink)
+    }
+}
+
+impl CodexSource {
+    /// Reads the rollouts (with `resume`, only those changed since) and
+    /// emits their turns inside `window`.
+    fn read(
+        &self,
+        window: &TimeWindow,
+        resume: Option<&Resume>,
+        sink: &mut (dyn FnMut(&UsageEvent) + Send),
+    ) -> Result<SourceScan> {
         let found = paths::find_rollouts(&self.roots, window);
         let mut scan = SourceScan {
             searched: found.searched,
             warnings: found.warnings,
+            files: found.files,
             ..SourceScan::default()
+        };
+        let to_read: Vec<PathBuf> = match resume {
+            None => scan.files.clone(),
+            Some(resume) => {
+                scan.read = resume.changed(&scan.files);
+                scan.read.iter().map(|r| r.path.clone()).collect()
+            }
         };
         let mut seen: FxHashSet<u64> = FxHashSet::default();
         // Rollouts are mostly far smaller than a `scan_lines` chunk, so the
         // parallelism is across files; batches bound what is held at once
         // and keep the sink's input in a stable (sorted path) order.
         let batch = rayon::current_num_threads().max(1) * 4;
-        for paths in found.files.chunks(batch) {
+        for paths in to_read.chunks(batch) {
             let rollouts: Vec<Rollout> = paths.par_iter().map(|p| loader::load(p)).collect();
             for (path, rollout) in paths.iter().zip(rollouts) {
-                scan.files.push(path.clone());
                 emit(path, rollout, window, &mut seen, &mut scan, sink);
             }
         }

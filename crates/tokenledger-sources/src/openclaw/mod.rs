@@ -15,12 +15,16 @@ mod tests;
 use crate::Environment;
 use jiff::Timestamp;
 use loader::{Store, Transcript};
+use parser::StoreEntry;
+use paths::AgentDir;
 use rayon::prelude::*;
 use rustc_hash::FxHashSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokenledger_core::event::{SourceKind, UsageEvent};
 use tokenledger_core::query::TimeWindow;
+use tokenledger_core::resume::Resume;
+use tokenledger_core::session::SessionState;
 use tokenledger_core::source::{Source, SourceScan};
 use tokenledger_core::{Result, Warning};
 
@@ -66,32 +70,40 @@ impl OpenClawSource {
 
     /// Every session the stores list, by agent and key.
     pub fn sessions(&self) -> Vec<OpenClawSession> {
-        let mut ignored = Vec::new();
-        let mut out = Vec::new();
-        for dir in paths::agent_dirs(&self.roots, &mut ignored) {
-            let store = Store::load(&dir, &mut ignored);
-            for entry in &store.entries {
-                let (Some(session_id), Some(transcript)) =
-                    (&entry.session_id, Store::transcript_path(&dir, entry))
-                else {
-                    continue;
-                };
-                out.push(OpenClawSession {
-                    key: entry.key.clone(),
-                    session_id: session_id.clone(),
-                    agent_id: paths::agent_from_key(&entry.key)
-                        .unwrap_or(&dir.agent)
-                        .to_string(),
-                    spawned_by: entry.spawned_by.clone(),
-                    status: entry.status.clone(),
+        let mut out: Vec<OpenClawSession> = store_entries(&self.roots, &mut Vec::new())
+            .into_iter()
+            .filter_map(|(dir, entry)| {
+                let transcript = Store::transcript_path(&dir, &entry)?;
+                Some(OpenClawSession {
+                    agent_id: owner_agent(&dir, &entry).to_string(),
+                    session_id: entry.session_id?,
+                    key: entry.key,
+                    spawned_by: entry.spawned_by,
+                    status: entry.status,
                     updated_at: entry.updated_at,
                     transcript,
-                });
-            }
-        }
+                })
+            })
+            .collect();
         out.sort_by(|a, b| (&a.agent_id, &a.key).cmp(&(&b.agent_id, &b.key)));
         out
     }
+}
+
+/// Every store entry under `roots`, with the agent directory it is in.
+fn store_entries(roots: &[PathBuf], warnings: &mut Vec<Warning>) -> Vec<(AgentDir, StoreEntry)> {
+    let mut out = Vec::new();
+    for dir in paths::agent_dirs(roots, warnings) {
+        let store = Store::load(&dir, warnings);
+        out.extend(store.entries.into_iter().map(|e| (dir.clone(), e)));
+    }
+    out
+}
+
+/// The agent a session belongs to: the one its key names, else the one
+/// whose directory holds it.
+fn owner_agent<'a>(dir: &'a AgentDir, entry: &'a StoreEntry) -> &'a str {
+    paths::agent_from_key(&entry.key).unwrap_or(&dir.agent)
 }
 
 /// A transcript to read and whom its requests belong to.
@@ -111,9 +123,48 @@ impl Source for OpenClawSource {
         self.roots().iter().any(|root| root.is_dir())
     }
 
+    /// The stores' status and last activity per session key: the only
+    /// record of a session that is running but has billed nothing lately.
+    fn session_states(&self, warnings: &mut Vec<Warning>) -> Vec<SessionState> {
+        store_entries(&self.roots, warnings)
+            .into_iter()
+            .map(|(dir, entry)| SessionState {
+                source: SourceKind::OpenClaw,
+                agent_id: owner_agent(&dir, &entry).into(),
+                session: entry.key.into(),
+                model: entry.model.map(Arc::from),
+                status: entry.status,
+                last_activity: entry.updated_at,
+            })
+            .collect()
+    }
+
     fn scan(
         &self,
         window: &TimeWindow,
+        sink: &mut (dyn FnMut(&UsageEvent) + Send),
+    ) -> Result<SourceScan> {
+        self.read(window, None, sink)
+    }
+
+    /// A transcript's model comes from its earlier lines, so a changed
+    /// transcript is read again whole and an unchanged one skipped.
+    fn scan_appended(
+        &self,
+        resume: &Resume,
+        sink: &mut (dyn FnMut(&UsageEvent) + Send),
+    ) -> Result<SourceScan> {
+        self.read(&TimeWindow::ALL, Some(resume), sink)
+    }
+}
+
+impl OpenClawSource {
+    /// Reads the transcripts (with `resume`, only those changed since) and
+    /// emits their requests inside `window`.
+    fn read(
+        &self,
+        window: &TimeWindow,
+        resume: Option<&Resume>,
         sink: &mut (dyn FnMut(&UsageEvent) + Send),
     ) -> Result<SourceScan> {
         let mut scan = SourceScan {
@@ -131,7 +182,7 @@ impl Source for OpenClawSource {
                 let (session, agent) = match store.owner(&id) {
                     Some(entry) => (
                         Arc::from(entry.key.as_str()),
-                        paths::agent_from_key(&entry.key).map_or(dir_agent.clone(), Arc::from),
+                        Arc::from(owner_agent(&dir, entry)),
                     ),
                     None => (Arc::from(paths::base_session(&id)), dir_agent.clone()),
                 };
@@ -143,6 +194,12 @@ impl Source for OpenClawSource {
                 });
             }
         }
+        scan.files = jobs.iter().map(|job| job.path.clone()).collect();
+        if let Some(resume) = resume {
+            scan.read = resume.changed(&scan.files);
+            let changed: FxHashSet<&Path> = scan.read.iter().map(|r| r.path.as_path()).collect();
+            jobs.retain(|job| changed.contains(job.path.as_path()));
+        }
         let mut seen: FxHashSet<u64> = FxHashSet::default();
         // Transcripts are small and many: parse files in parallel, in
         // batches that bound memory and keep the sink's order stable.
@@ -153,7 +210,6 @@ impl Source for OpenClawSource {
                 .map(|job| loader::load_transcript(&job.path))
                 .collect();
             for (job, transcript) in jobs.iter().zip(loaded) {
-                scan.files.push(job.path.clone());
                 emit(job, transcript, window, &mut seen, &mut scan, sink);
             }
         }
