@@ -3,6 +3,7 @@
 //! window for every section, unpriced never shown as $0, the real dataset
 //! path, the real display zone, and a per-session list in the dataset.
 
+mod active;
 mod dataset;
 mod text;
 
@@ -14,6 +15,7 @@ use jiff::tz::TimeZone;
 use tokenledger_core::aggregate::{Measures, Row};
 use tokenledger_core::query::GroupKey;
 use tokenledger_core::report::ReportData;
+use tokenledger_core::session::{self, SessionState};
 
 /// Everything the daily text and dataset show, picked out of a [`ReportData`]
 /// computed with the groupings `[]`, `[Model]`, `[Agent]`, `[Hour]`,
@@ -42,6 +44,8 @@ pub struct DailyReport {
     pub hours: Vec<HourBucket>,
     /// Oldest (by last activity) first.
     pub sessions: Vec<SessionEntry>,
+    /// Spend against each configured budget (see [`DailyReport::with_budgets`]).
+    pub budgets: Vec<tokenledger_core::budget::BudgetStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -66,9 +70,20 @@ pub struct SessionEntry {
     pub session_key: String,
     pub agent_id: String,
     pub model: String,
-    /// `register`, `active`, … (see `SourceKind::as_str`).
+    /// `register`, `openclaw`, … (see `SourceKind::as_str`).
     pub source: String,
+    /// The agent's own status for the session (`running`, `done`, …), when
+    /// its source records one.
+    pub status: Option<String>,
+    /// Usage inside the window: zero for a session that is running but
+    /// billed nothing in it. `last_timestamp` is the session's last activity.
     pub measures: Measures,
+}
+
+impl SessionEntry {
+    pub fn is_running(&self) -> bool {
+        self.status.as_deref() == Some(session::RUNNING)
+    }
 }
 
 impl DailyReport {
@@ -126,14 +141,57 @@ impl DailyReport {
             by_agent: named(&[Agent]),
             hours,
             sessions: sessions(data),
+            budgets: Vec::new(),
         }
     }
 }
 
-/// The standard JSON contract ([`crate::json::render`]); `report daily
-/// --format json` is the same document as any other report.
-pub fn render_json(data: &ReportData) -> String {
-    crate::json::render(data)
+impl DailyReport {
+    /// Adds the "Budgets" block (text) and the `budgets` array (JSON).
+    pub fn with_budgets(mut self, budgets: Vec<tokenledger_core::budget::BudgetStatus>) -> Self {
+        self.budgets = budgets;
+        self
+    }
+
+    /// Merges what the sources record about sessions apart from their
+    /// events: each listed session gets its status, and a session active in
+    /// `data`'s window without any usage in it (running, or touched by its
+    /// agent) joins the list with zero tokens. The totals stay the usage
+    /// totals: a session that billed nothing adds nothing to them.
+    pub fn with_session_states(mut self, data: &ReportData, states: &[SessionState]) -> Self {
+        for state in states {
+            let source = state.source.as_str();
+            let mut listed = false;
+            for entry in &mut self.sessions {
+                if entry.session_key == *state.session && entry.source == source {
+                    entry.status.clone_from(&state.status);
+                    listed = true;
+                }
+            }
+            if !listed && state.is_active_in(&data.window) {
+                self.sessions.push(SessionEntry {
+                    session_key: state.session.to_string(),
+                    agent_id: state.agent_id.to_string(),
+                    model: state.model.as_deref().unwrap_or("").to_string(),
+                    source: source.to_string(),
+                    status: state.status.clone(),
+                    measures: Measures {
+                        cost_usd: Some(0.0),
+                        last_timestamp: state.last_activity,
+                        ..Measures::default()
+                    },
+                });
+            }
+        }
+        sort_sessions(&mut self.sessions);
+        self
+    }
+}
+
+/// The standard JSON contract ([`crate::json::render`]) with the digest's
+/// session list (`sessions`, each with its status) before `warnings`.
+pub fn render_json(data: &ReportData, report: &DailyReport) -> String {
+    crate::json::render_with_sessions(data, &report.sessions, &report.budgets)
 }
 
 fn rows_of<'a>(data: &'a ReportData, keys: &[GroupKey]) -> &'a [Row] {
@@ -168,22 +226,27 @@ fn sessions(data: &ReportData) -> Vec<SessionEntry> {
             session_key: key(row, Session).to_string(),
             agent_id: key(row, Agent).to_string(),
             model: key(row, Model).to_string(),
-            // Until the daily report merges active sessions, every session
-            // it reads comes from the register.
+            // A grouping without the source key predates agent logs: its
+            // sessions all came from the register.
             source: if keys.contains(&Source) {
                 key(row, Source)
             } else {
                 "register"
             }
             .to_string(),
+            status: None,
             measures: row.measures.clone(),
         })
         .collect();
+    sort_sessions(&mut entries);
+    entries
+}
+
+fn sort_sessions(entries: &mut [SessionEntry]) {
     entries.sort_by(|a, b| {
         (a.measures.last_timestamp, &a.session_key)
             .cmp(&(b.measures.last_timestamp, &b.session_key))
     });
-    entries
 }
 
 /// The window on the display zone's clock. An unknown zone name (the caller
@@ -249,8 +312,20 @@ mod tests {
     }
 
     #[test]
-    fn json_is_the_standard_contract() {
+    fn json_is_the_standard_contract_plus_the_sessions() {
         let data = fixtures::seed_day();
-        assert_eq!(render_json(&data), crate::json::render(&data));
+        let report = DailyReport::from_data(&data, "2026-02-06", None, "20:00", "UTC");
+        let daily: serde_json::Value = serde_json::from_str(&render_json(&data, &report)).unwrap();
+        let mut plain: serde_json::Value =
+            serde_json::from_str(&crate::json::render(&data)).unwrap();
+        let sessions = &daily["sessions"];
+        assert_eq!(sessions[0]["session"], "abc123");
+        assert_eq!(sessions[0]["status"], serde_json::Value::Null);
+        assert_eq!(sessions[1]["last_activity"], "2026-02-06T11:30:00Z");
+        assert_eq!(sessions[1]["total_tokens"], 1500);
+        plain["sessions"] = sessions.clone();
+        assert_eq!(daily["budgets"], serde_json::json!([]));
+        plain["budgets"] = daily["budgets"].clone();
+        assert_eq!(daily, plain);
     }
 }

@@ -19,7 +19,9 @@ use tokenledger_core::aggregate::Measures;
 /// - `generated_at` is UTC with an explicit `+00:00` (the seed wrote naive local time).
 /// - A new `sessions` array, after `summary`, lists each session's
 ///   `session_key, agent_id, model, tokens_input, tokens_output, cost,
-///   timestamp` (its last activity, UTC) and `source`.
+///   timestamp` (its last activity, UTC), `source` and, when the source
+///   records one, `status`: sessions running without usage in the window
+///   are listed too, with zero tokens.
 /// - `total_tokens` counts cache reads and writes too; when there are any,
 ///   `cache_read_tokens` and `cache_write_tokens` appear beside
 ///   `input_tokens`/`output_tokens` so the sum still adds up.
@@ -66,7 +68,7 @@ pub fn render_dataset(report: &DailyReport) -> String {
         .sessions
         .iter()
         .map(|s| {
-            Value::Object(vec![
+            let mut fields = vec![
                 ("session_key".into(), Value::str(&s.session_key)),
                 ("agent_id".into(), Value::str(&s.agent_id)),
                 ("model".into(), Value::str(&s.model)),
@@ -80,7 +82,13 @@ pub fn render_dataset(report: &DailyReport) -> String {
                         .map_or(Value::Null, |t| Value::str(isoformat_utc(t))),
                 ),
                 ("source".into(), Value::str(&s.source)),
-            ])
+            ];
+            // Only sources that track sessions (OpenClaw's store) know one;
+            // register sessions keep the seed-era shape.
+            if let Some(status) = &s.status {
+                fields.push(("status".into(), Value::str(status)));
+            }
+            Value::Object(fields)
         })
         .collect();
     pyjson::to_string(&Value::Object(vec![

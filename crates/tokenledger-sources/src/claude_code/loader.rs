@@ -1,20 +1,20 @@
 //! Reading transcripts into deduplicated candidates, streaming each through
-//! a buffer reused by every file a thread reads. Big files are split into
-//! byte ranges ("pieces") read in parallel; a piece owns the lines that start
-//! inside it. Memory is bounded by the buffer and the longest line, never by
-//! the file size.
+//! a buffer reused by every file a thread reads (see [`super::lines`]). Big
+//! files are split into byte ranges ("pieces") read in parallel; a piece owns
+//! the lines that start inside it. Memory is bounded by the buffer and the
+//! longest line, never by the file size.
 
 use super::dedupe::{
     Candidate, Candidates, FAST, HAS_SPEED, Key, LocalNames, Names, PROGRESS, SIDECHAIN,
 };
-use super::parser::{Parsed, Record, USAGE, parse_line_knowing};
+use super::lines::{Lines, PAGE};
+use super::parser::Record;
 use super::paths::{FileKind, Transcript};
 use std::fs::File;
-use std::io::{ErrorKind, Read, Seek, SeekFrom};
 use tokenledger_core::Warning;
 
 /// Per-line warnings kept per file; the rest are summed into one.
-const LINE_WARNINGS: usize = 20;
+pub(super) const LINE_WARNINGS: usize = 20;
 
 /// Bytes read at a time: few enough that the lines just read are still in
 /// the CPU's cache when they are scanned, many enough that the calls into
@@ -204,141 +204,8 @@ pub(super) fn load(
     (worker.sink.candidates, out)
 }
 
-const PAGE: usize = 4096;
-
-/// Where in `buf` to put the byte at file offset `offset`: at the same place
-/// in a page as in the file, so the kernel copies page to page (a copy
-/// between different offsets in a page can take half as long again).
-fn slot(buf: &[u8], offset: u64) -> usize {
-    let aligned = buf.as_ptr().align_offset(PAGE);
-    (aligned + (offset % PAGE as u64) as usize) % PAGE
-}
-
-/// Where the next `"usage"` in `buf[from..to]` starts, or `to`.
-fn find_usage(buf: &[u8], from: usize, to: usize) -> usize {
-    USAGE.find(&buf[from..to]).map_or(to, |i| from + i)
-}
-
-struct Lines<'a, 'n> {
-    file: &'a Transcript,
-    piece: Piece,
-    chunk: usize,
-    sink: &'a mut Sink<'n>,
-    report: &'a mut Report,
-}
-
-impl Lines<'_, '_> {
-    /// Streams the piece's lines through `buf`, which grows only to hold a
-    /// line longer than itself.
-    fn stream(&mut self, mut handle: File, buf: &mut Vec<u8>) -> std::io::Result<()> {
-        let Piece { start, end, .. } = self.piece;
-        // A piece not at the start begins after the first newline at or after
-        // `start - 1`: the line under way there belongs to the piece before.
-        let mut skipping = start > 0;
-        let first = if skipping {
-            handle.seek(SeekFrom::Start(start - 1))?
-        } else {
-            0
-        };
-        let mut head = slot(buf, first);
-        let mut filled = head;
-        // File offset of buf[head].
-        let mut offset = first;
-        let room = (self.chunk / 2).max(1);
-        loop {
-            if skipping {
-                let skip = match memchr::memchr(b'\n', &buf[head..filled]) {
-                    Some(i) => {
-                        skipping = false;
-                        i + 1
-                    }
-                    None => filled - head,
-                };
-                head += skip;
-                offset += skip as u64;
-                if skipping && offset >= end {
-                    return Ok(());
-                }
-            }
-            if !skipping && let Some(last) = memchr::memrchr(b'\n', &buf[head..filled]) {
-                // The complete lines: one search for `"usage"` across them
-                // all (most lines have none), then the lines in turn.
-                let complete = head + last + 1;
-                let mut hit = find_usage(buf, head, complete);
-                while head < complete && offset < end {
-                    let Some(i) = memchr::memchr(b'\n', &buf[head..complete]) else {
-                        break;
-                    };
-                    let line_end = head + i;
-                    let has_usage = hit < line_end;
-                    self.line(&buf[head..line_end], offset, true, has_usage);
-                    if has_usage {
-                        hit = find_usage(buf, line_end, complete);
-                    }
-                    head = line_end + 1;
-                    offset += i as u64 + 1;
-                }
-            }
-            if !skipping && offset >= end {
-                return Ok(());
-            }
-            // Read on after the incomplete line; short of room, move it back
-            // to the front, and grow only for a line longer than the buffer.
-            if buf.len() - filled < room {
-                let pending = filled - head;
-                let mut at = slot(buf, offset);
-                if at + pending + room > buf.len() {
-                    buf.resize((2 * buf.len()).max(at + pending + room + PAGE), 0);
-                    at = slot(buf, offset);
-                }
-                buf.copy_within(head..filled, at);
-                head = at;
-                filled = at + pending;
-            }
-            let to = buf.len().min(filled + self.chunk);
-            let read = loop {
-                match handle.read(&mut buf[filled..to]) {
-                    Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                    read => break read?,
-                }
-            };
-            if read == 0 {
-                // The last line, unterminated: a transcript being written.
-                if !skipping && filled > head {
-                    let last = &buf[head..filled];
-                    let has_usage = USAGE.find(last).is_some();
-                    self.line(last, offset, false, has_usage);
-                }
-                return Ok(());
-            }
-            filled += read;
-        }
-    }
-
-    fn line(&mut self, bytes: &[u8], offset: u64, terminated: bool, has_usage: bool) {
-        self.report.lines += 1;
-        match parse_line_knowing(bytes, has_usage) {
-            Parsed::Nothing => {}
-            Parsed::Record(record) => self.sink.add(self.file, self.piece.file, offset, record),
-            Parsed::Skipped(why) => self.warn(format!("skipped: {why}")),
-            // The last line of a transcript being written is incomplete: not an error.
-            Parsed::Malformed(_) if !terminated => {}
-            Parsed::Malformed(why) => self.warn(format!("malformed line: {why}")),
-        }
-    }
-
-    fn warn(&mut self, message: String) {
-        let report = &mut *self.report;
-        if report.line_warnings.len() < LINE_WARNINGS {
-            report.line_warnings.push((report.lines, message));
-        } else {
-            report.suppressed += 1;
-        }
-    }
-}
-
 impl Sink<'_> {
-    fn add(&mut self, file: &Transcript, index: u32, offset: u64, r: Record<'_>) {
+    pub(super) fn add(&mut self, file: &Transcript, index: u32, offset: u64, r: Record<'_>) {
         let line_agent = r.agent_id.as_deref();
         let scratch = &mut self.scratch;
         let mut subagent = |id: &str| {

@@ -1,7 +1,8 @@
 //! One rollout file to its turns: the stateful half of reading Codex logs
 //! (the current model, the previous cumulative snapshot), run in file order.
 
-use super::parser::{Record, Snapshot, Usage, parse_line};
+use super::parser::{Meta, Record, Snapshot, Usage, parse_line};
+use super::replay::Replay;
 use jiff::Timestamp;
 use std::path::Path;
 use std::sync::Arc;
@@ -30,7 +31,8 @@ pub(crate) struct Rollout {
     pub cwd: Option<String>,
     pub originator: Option<String>,
     pub turns: Vec<Turn>,
-    /// Snapshots skipped as duplicates or stale re-emissions.
+    /// Snapshots skipped as duplicates, stale re-emissions or a parent's
+    /// history replayed into a fork or subagent.
     pub repeated: u64,
     pub warnings: Vec<Warning>,
 }
@@ -40,6 +42,8 @@ pub(crate) fn load(path: &Path) -> Rollout {
         path,
         rollout: Rollout::default(),
         tracker: Tracker::default(),
+        replay: Replay::default(),
+        seen_meta: false,
         model: None,
         fallback_warned: false,
     };
@@ -79,6 +83,8 @@ struct State<'p> {
     path: &'p Path,
     rollout: Rollout,
     tracker: Tracker,
+    replay: Replay,
+    seen_meta: bool,
     /// From the latest `turn_context`.
     model: Option<Arc<str>>,
     fallback_warned: bool,
@@ -95,29 +101,42 @@ impl State<'_> {
 
     fn apply(&mut self, number: u64, record: Record) {
         match record {
-            Record::Meta {
-                id,
-                cwd,
-                originator,
-            } => {
-                // A resumed session may repeat its meta; the first one names it.
-                let r = &mut self.rollout;
-                r.session = r.session.take().or(id);
-                r.cwd = r.cwd.take().or(cwd);
-                r.originator = r.originator.take().or(originator);
-            }
-            Record::Context { model } => {
+            Record::Meta(meta) => self.meta(meta),
+            Record::Context { model, turn_id } => {
+                self.replay.turn(turn_id.as_deref());
                 if let Some(model) = model
                     && self.model.as_deref() != Some(model.as_str())
                 {
                     self.model = Some(Arc::from(model));
                 }
             }
+            Record::TurnStarted { turn_id } => self.replay.turn(turn_id.as_deref()),
             Record::Count(snapshot) => self.count(number, snapshot),
         }
     }
 
+    /// The first `session_meta` is the rollout's own. A later one is either
+    /// a resumed session repeating it (which may fill a gap) or a fork
+    /// embedding its parent's (which must not).
+    fn meta(&mut self, meta: Meta) {
+        let first = !std::mem::replace(&mut self.seen_meta, true);
+        if first {
+            self.replay
+                .start(meta.child, meta.id.as_deref(), meta.timestamp);
+        }
+        let r = &mut self.rollout;
+        if !first && meta.id.is_some() && meta.id != r.session {
+            return;
+        }
+        r.session = r.session.take().or(meta.id);
+        r.cwd = r.cwd.take().or(meta.cwd);
+        r.originator = r.originator.take().or(meta.originator);
+    }
+
     fn count(&mut self, number: u64, snapshot: Snapshot) {
+        // Decided before the tracker moves: a replayed snapshot still sets
+        // the running total the child's own turns continue from.
+        let replayed = self.replay.replays(snapshot.timestamp);
         let (delta, identity) = match self.tracker.advance(snapshot.last, snapshot.total, number) {
             Step::Turn { delta, identity } => (delta, identity),
             Step::Repeat => {
@@ -126,6 +145,10 @@ impl State<'_> {
             }
             Step::Nothing => return,
         };
+        if replayed {
+            self.rollout.repeated += 1;
+            return;
+        }
         let Some(timestamp) = snapshot.timestamp else {
             self.warn(
                 Some(number),

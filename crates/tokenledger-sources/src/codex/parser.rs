@@ -13,6 +13,7 @@ use tokenledger_core::time::parse_timestamp;
 static TOKEN_COUNT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"token_count\""));
 static TURN_CONTEXT: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"turn_context\""));
 static SESSION_META: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"session_meta\""));
+static TASK_STARTED: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"task_started\""));
 
 /// Codex's `TokenUsage`: `cached_input_tokens` is inside `input_tokens` and
 /// `reasoning_output_tokens` inside `output_tokens`.
@@ -87,6 +88,35 @@ struct RawPayload<'a> {
     cwd: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     originator: Option<Cow<'a, str>>,
+    // The fields below only steer the replay detection of forks: read
+    // leniently (a value of another type is no value), so a payload that
+    // happens to use one of these names differently still yields its usage.
+    /// `session_meta` of a fork: the thread it was forked from.
+    #[serde(default, borrow, deserialize_with = "text")]
+    forked_from_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "text")]
+    parent_thread_id: Option<Cow<'a, str>>,
+    /// `session_meta`: `"cli"`, `"exec"`, … or `{"subagent": …}` for a
+    /// thread Codex spawned itself.
+    #[serde(default)]
+    source: Option<serde_json::Value>,
+    #[serde(default, borrow, deserialize_with = "text")]
+    thread_source: Option<Cow<'a, str>>,
+    /// `session_meta`: when the thread was created.
+    #[serde(default, borrow, rename = "timestamp", deserialize_with = "text")]
+    created: Option<Cow<'a, str>>,
+    /// `turn_context` and `task_started`: the turn's id (a UUIDv7 in
+    /// current builds, so it tells when the turn began).
+    #[serde(default, borrow, deserialize_with = "text")]
+    turn_id: Option<Cow<'a, str>>,
+}
+
+/// A string, or nothing for any other JSON value.
+fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Some(Cow::Owned(s)),
+        _ => None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -110,16 +140,29 @@ pub(crate) struct Snapshot {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Record {
-    Meta {
-        id: Option<String>,
-        cwd: Option<String>,
-        originator: Option<String>,
-    },
+    Meta(Meta),
     /// A `turn_context`: the model of the turns that follow.
     Context {
         model: Option<String>,
+        turn_id: Option<String>,
+    },
+    /// A `task_started` event: a turn begins.
+    TurnStarted {
+        turn_id: Option<String>,
     },
     Count(Snapshot),
+}
+
+/// A `session_meta` line.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Meta {
+    pub id: Option<String>,
+    pub timestamp: Option<Timestamp>,
+    pub cwd: Option<String>,
+    pub originator: Option<String>,
+    /// Set for a fork or a spawned subagent: such a rollout starts by
+    /// replaying its parent's history, `token_count`s included.
+    pub child: bool,
 }
 
 /// `Ok(None)` for lines we do not need, including `token_count` events with
@@ -128,7 +171,8 @@ pub(crate) enum Record {
 pub(crate) fn parse_line(bytes: &[u8]) -> Result<Option<Record>, String> {
     let wanted = TOKEN_COUNT.find(bytes).is_some()
         || TURN_CONTEXT.find(bytes).is_some()
-        || SESSION_META.find(bytes).is_some();
+        || SESSION_META.find(bytes).is_some()
+        || TASK_STARTED.find(bytes).is_some();
     if !wanted {
         return Ok(None);
     }
@@ -140,15 +184,31 @@ pub(crate) fn parse_line(bytes: &[u8]) -> Result<Option<Record>, String> {
         return Ok(None);
     };
     let owned = |s: Option<Cow<'_, str>>| s.map(Cow::into_owned).filter(|s| !s.is_empty());
+    let timestamp = line.timestamp.and_then(|t| parse_timestamp(&t).ok());
     match line.kind.as_deref() {
-        Some("session_meta") => Ok(Some(Record::Meta {
+        Some("session_meta") => Ok(Some(Record::Meta(Meta {
+            child: payload.forked_from_id.is_some_and(|p| !p.is_empty())
+                || payload.parent_thread_id.is_some_and(|p| !p.is_empty())
+                || payload.thread_source.as_deref() == Some("subagent")
+                || payload
+                    .source
+                    .as_ref()
+                    .is_some_and(|s| s.get("subagent").is_some()),
             id: owned(payload.id),
+            // The later of the two: the replay is written after both.
+            timestamp: timestamp.max(payload.created.and_then(|t| parse_timestamp(&t).ok())),
             cwd: owned(payload.cwd),
             originator: owned(payload.originator),
-        })),
+        }))),
         Some("turn_context") => Ok(Some(Record::Context {
             model: owned(payload.model),
+            turn_id: owned(payload.turn_id),
         })),
+        Some("event_msg") if payload.kind.as_deref() == Some("task_started") => {
+            Ok(Some(Record::TurnStarted {
+                turn_id: owned(payload.turn_id),
+            }))
+        }
         Some("event_msg") if payload.kind.as_deref() == Some("token_count") => {
             let Some(info) = payload.info else {
                 return Ok(None);
@@ -157,7 +217,7 @@ pub(crate) fn parse_line(bytes: &[u8]) -> Result<Option<Record>, String> {
                 return Ok(None);
             }
             Ok(Some(Record::Count(Snapshot {
-                timestamp: line.timestamp.and_then(|t| parse_timestamp(&t).ok()),
+                timestamp,
                 model: owned(info.model),
                 last: info.last_token_usage,
                 total: info.total_token_usage,

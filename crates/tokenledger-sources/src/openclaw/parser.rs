@@ -221,6 +221,8 @@ pub(crate) struct StoreEntry {
     pub spawned_by: Option<String>,
     pub status: Option<String>,
     pub session_file: Option<String>,
+    /// The model of the last run, without its provider prefix.
+    pub model: Option<String>,
     /// Earlier session ids of the same key (rotated by resets).
     pub family: Vec<String>,
 }
@@ -243,6 +245,10 @@ impl StoreEntry {
             spawned_by: text("spawnedBy"),
             status: text("status"),
             session_file: text("sessionFile"),
+            model: text("model").map(|m| {
+                let provider = text("modelProvider");
+                strip_provider(&m, provider.as_deref()).to_string()
+            }),
             family: obj
                 .get("usageFamilySessionIds")
                 .and_then(Value::as_array)

@@ -205,6 +205,29 @@ fn sessions_lists_store_entries_with_status_and_parent() {
 }
 
 #[test]
+fn session_states_carry_status_agent_model_and_last_activity() {
+    let mut warnings = Vec::new();
+    let states = OpenClawSource::with_roots(vec![fixture()]).session_states(&mut warnings);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(states.len(), 4);
+    let main = states.iter().find(|s| &*s.session == MAIN_KEY).unwrap();
+    assert!(main.is_running());
+    assert_eq!(&*main.agent_id, "main");
+    // `modelProvider` + `model` name the model without its provider.
+    assert_eq!(main.model.as_deref(), Some("claude-sonnet-4-5"));
+    assert_eq!(
+        main.last_activity,
+        Some("2026-02-06T19:01:40Z".parse().unwrap())
+    );
+    let research = states.iter().find(|s| &*s.agent_id == "research").unwrap();
+    assert_eq!(research.status.as_deref(), Some("done"));
+    assert_eq!(research.model, None);
+    // The same keys the events carry, so the daily view can match them.
+    let (events, _) = all();
+    assert!(events.iter().any(|e| e.session == main.session));
+}
+
+#[test]
 #[cfg(unix)]
 fn roots_come_from_openclaw_dir_or_every_legacy_name() {
     let home = tempfile::tempdir().unwrap();

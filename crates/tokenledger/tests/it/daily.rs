@@ -125,3 +125,108 @@ fn daily_rotate_reports_then_rotates() {
     );
     assert!(!t.register().contains("ancient"));
 }
+
+/// An OpenClaw home under the test's `HOME`: agent `ops` has a session
+/// marked running whose last request was three days ago; agent `main` has a
+/// finished session with one request two hours ago.
+fn openclaw_home(t: &TestContext) {
+    let ms = |hours: i64| {
+        (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(hours)).as_millisecond()
+    };
+    let request = |id: &str, hours: i64, input: u64| {
+        format!(
+            "{{\"type\":\"message\",\"id\":\"{id}\",\"timestamp\":\"{}\",\"message\":{{\"role\":\"assistant\",\"provider\":\"anthropic\",\"model\":\"claude-sonnet-4-5\",\"usage\":{{\"input\":{input},\"output\":100,\"cacheRead\":0,\"cacheWrite\":0,\"cost\":{{\"total\":0}}}}}}}}\n",
+            hours_ago(hours)
+        )
+    };
+    let write = |agent: &str, store: String, transcripts: &[(&str, String)]| {
+        let dir = t
+            .dir
+            .path()
+            .join(".openclaw/agents")
+            .join(agent)
+            .join("sessions");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("sessions.json"), store).unwrap();
+        for (id, text) in transcripts {
+            std::fs::write(dir.join(format!("{id}.jsonl")), text).unwrap();
+        }
+    };
+    write(
+        "ops",
+        format!(
+            r#"{{"agent:ops:main":{{"sessionId":"s-ops","status":"running","updatedAt":{},"modelProvider":"anthropic","model":"claude-opus-4-5","inputTokens":99999}}}}"#,
+            ms(72)
+        ),
+        &[("s-ops", request("o1", 72, 5_000))],
+    );
+    write(
+        "main",
+        format!(
+            r#"{{"agent:main:cron:nightly":{{"sessionId":"s-cron","status":"done","updatedAt":{}}}}}"#,
+            ms(2)
+        ),
+        &[("s-cron", request("c1", 2, 1_000))],
+    );
+}
+
+#[test]
+fn running_openclaw_sessions_without_usage_are_active_sessions() {
+    let t = TestContext::new();
+    openclaw_home(&t);
+    let dataset = t.dir.path().join("token-usage-daily.json");
+    let out = t
+        .cmd()
+        .args(["report", "daily", "--dataset-output"])
+        .arg(&dataset)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    // The window's usage is the finished session's request alone.
+    assert!(text.contains("Total Tokens: 1,100"), "{text}");
+    assert!(text.contains("Sessions: 1\n"), "{text}");
+    let active = text.split("Active Sessions\n").nth(1).expect(&text);
+    let first = active.lines().next().unwrap();
+    assert!(
+        first.starts_with("• agent:ops:main  ops  0 tokens"),
+        "{text}"
+    );
+    assert!(!active.contains("cron:nightly"), "{text}");
+
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&dataset).unwrap()).unwrap();
+    let sessions = value["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    let ops = &sessions[0];
+    assert_eq!(ops["session_key"], "agent:ops:main");
+    assert_eq!(ops["agent_id"], "ops");
+    assert_eq!(ops["status"], "running");
+    assert_eq!(ops["source"], "openclaw");
+    assert_eq!(ops["tokens_input"], 0);
+    assert_eq!(ops["tokens_output"], 0);
+    assert_eq!(ops["model"], "claude-opus-4-5");
+    assert_eq!(sessions[1]["session_key"], "agent:main:cron:nightly");
+    assert_eq!(sessions[1]["status"], "done");
+    assert_eq!(sessions[1]["tokens_input"], 1_000);
+    assert_eq!(value["summary"]["total_sessions"], 1);
+
+    let json = t.report_json(&["daily"]);
+    assert_eq!(json["totals"]["total_tokens"], 1_100);
+    let sessions = json["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions[0]["session"], "agent:ops:main");
+    assert_eq!(sessions[0]["agent"], "ops");
+    assert_eq!(sessions[0]["status"], "running");
+    assert_eq!(sessions[0]["total_tokens"], 0);
+    assert_eq!(sessions[1]["status"], "done");
+    assert_eq!(sessions[1]["total_tokens"], 1_100);
+
+    // Filters apply to the session list as to the usage.
+    let main_only = t.report_json(&["daily", "--agent", "main"]);
+    assert_eq!(main_only["sessions"].as_array().unwrap().len(), 1);
+}
