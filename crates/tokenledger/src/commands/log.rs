@@ -22,6 +22,9 @@ pub fn run(ctx: &Context, args: LogArgs) -> anyhow::Result<ExitCode> {
 
 fn log(ctx: &Context, args: LogArgs) -> anyhow::Result<ExitCode> {
     let entry = build_entry(ctx, &args)?;
+    if let Some(url) = &args.remote {
+        return log_remote(ctx, url, &entry, args.strict);
+    }
     match ctx.store().append(&entry)? {
         AppendOutcome::Duplicate => {
             // The seed's message, byte for byte (two spaces after the emoji).
@@ -45,6 +48,40 @@ fn log(ctx: &Context, args: LogArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The entry, in the seed's line shape, to a collector (or its spool).
+fn log_remote(
+    ctx: &Context,
+    url: &str,
+    entry: &NewEntry,
+    strict: bool,
+) -> anyhow::Result<ExitCode> {
+    let line: serde_json::Value = serde_json::from_str(&entry.to_line())?;
+    let delivered = super::remote::Remote::new(url)?.deliver(ctx, &[line])?;
+    if let Some(path) = &delivered.spooled {
+        println!(
+            "⏸️  Collector unreachable: session {} spooled to {} (sent on the next --remote call)",
+            entry.session_key,
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(reason) = delivered.rejected.first() {
+        return Err(invalid(format!(
+            "the collector rejected the entry: {reason}"
+        )));
+    }
+    if delivered.accepted == 0 && delivered.duplicates > 0 {
+        println!("⚠️  Session {} already logged, skipping", entry.session_key);
+        return Ok(if strict {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    println!("✅ Logged session {} to {url}", entry.session_key);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The seed's positional fields, then the named flags; a field given both ways must agree.
