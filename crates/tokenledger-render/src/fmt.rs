@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 
 /// `12345` → `12,345`, like Python's `f"{n:,}"` used by the seed report.
-pub(crate) fn thousands(n: u64) -> String {
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {

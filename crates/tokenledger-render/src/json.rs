@@ -2,6 +2,7 @@
 //! names and order, so keys are written in a fixed order by hand rather than
 //! through a map whose order depends on serde_json's features.
 
+use crate::daily::SessionEntry;
 use crate::fmt::{rfc3339, round_dp};
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
@@ -17,6 +18,38 @@ use tokenledger_core::report::{ReportData, SCHEMA_VERSION};
 /// unpriced, `unpriced_models` (with `cost_usd: null`). Costs are rounded to
 /// 6 decimals so float noise such as `0.08549999999999999` never leaks out.
 pub fn render(data: &ReportData) -> String {
+    render_document(data, None)
+}
+
+/// The contract plus a `sessions` array before `warnings` (the daily
+/// digest's session list): each session's `session`, `agent`, `model`,
+/// `source`, `status` (`null` when its source records none),
+/// `last_activity`, then the measures of its usage inside the window; then
+/// a `budgets` array (spend against each configured budget, see
+/// [`crate::budget`]), empty when none is configured.
+pub(crate) fn render_with_sessions(
+    data: &ReportData,
+    sessions: &[SessionEntry],
+    budgets: &[tokenledger_core::budget::BudgetStatus],
+) -> String {
+    let daily = Daily {
+        sessions: sessions.iter().map(SessionOut).collect(),
+        budgets: budgets.iter().map(crate::budget::BudgetOut).collect(),
+    };
+    render_document(data, Some(daily))
+}
+
+/// What only the daily digest's JSON adds.
+struct Daily<'a> {
+    sessions: Vec<SessionOut<'a>>,
+    budgets: Vec<crate::budget::BudgetOut<'a>>,
+}
+
+fn render_document(data: &ReportData, daily: Option<Daily<'_>>) -> String {
+    let (sessions, budgets) = match daily {
+        Some(d) => (Some(d.sessions), Some(d.budgets)),
+        None => (None, None),
+    };
     let doc = Document {
         schema_version: SCHEMA_VERSION,
         generated_at: rfc3339(data.generated_at),
@@ -28,6 +61,8 @@ pub fn render(data: &ReportData) -> String {
         group_by: data.group_by().iter().map(|k| k.name()).collect(),
         rows: data.rows().iter().map(RowOut).collect(),
         totals: MeasuresOut(&data.totals),
+        sessions,
+        budgets,
         warnings: data.warnings.iter().map(ToString::to_string).collect(),
     };
     // Serializing plain structs, strings and finite-or-null floats cannot fail.
@@ -44,7 +79,28 @@ struct Document<'a> {
     group_by: Vec<&'static str>,
     rows: Vec<RowOut<'a>>,
     totals: MeasuresOut<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sessions: Option<Vec<SessionOut<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    budgets: Option<Vec<crate::budget::BudgetOut<'a>>>,
     warnings: Vec<String>,
+}
+
+struct SessionOut<'a>(&'a SessionEntry);
+
+impl Serialize for SessionOut<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let s = self.0;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("session", &s.session_key)?;
+        map.serialize_entry("agent", &s.agent_id)?;
+        map.serialize_entry("model", &s.model)?;
+        map.serialize_entry("source", &s.source)?;
+        map.serialize_entry("status", &s.status)?;
+        map.serialize_entry("last_activity", &s.measures.last_timestamp.map(rfc3339))?;
+        write_measures(&mut map, &s.measures)?;
+        map.end()
+    }
 }
 
 #[derive(Serialize)]

@@ -1,4 +1,4 @@
-//! The terminal table, plus a bar chart when rows are bucketed by time.
+//! The terminal table, plus a chart of tokens over time when the report has a time grouping.
 
 use crate::fmt::{cost_of, thousands};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
@@ -20,7 +20,7 @@ pub struct TextStyle {
     pub width: Option<u16>,
 }
 
-const HEADERS: [&str; 7] = [
+pub(crate) const HEADERS: [&str; 7] = [
     "Input",
     "Output",
     "Cache read",
@@ -30,9 +30,16 @@ const HEADERS: [&str; 7] = [
     "Sessions",
 ];
 
+/// The groupings the chart under the table draws from, beside the `--by`
+/// one: hours by model, which also sum to days and months.
+pub fn chart_groupings() -> Vec<Vec<tokenledger_core::query::GroupKey>> {
+    use tokenledger_core::query::GroupKey::{Hour, Model};
+    vec![vec![Hour, Model]]
+}
+
 /// A table of the first grouping with a `TOTAL` row, the models lacking a
-/// price (if any), and, when the grouping has exactly one time key, a bar of
-/// total tokens per time bucket. Warnings are not included: they belong on
+/// price (if any), and, when some grouping has a time key, a chart of tokens
+/// over time (see [`crate::chart`]). Warnings are not included: they belong on
 /// stderr.
 pub fn render(data: &ReportData, style: &TextStyle) -> String {
     if data.totals.events == 0 {
@@ -128,9 +135,10 @@ pub fn render(data: &ReportData, style: &TextStyle) -> String {
             data.totals.unpriced_models.join(", ")
         ));
     }
-    if keys.iter().filter(|k| k.is_time()).count() == 1 {
+    let chart = crate::chart::render(data, style);
+    if !chart.is_empty() {
         out.push('\n');
-        out.push_str(&crate::chart::render(data, style));
+        out.push_str(&chart);
     }
     out
 }
@@ -185,7 +193,7 @@ fn totals_rule(header_rule: &str) -> String {
         .collect()
 }
 
-fn capitalize(name: &str) -> String {
+pub(crate) fn capitalize(name: &str) -> String {
     let mut chars = name.chars();
     chars
         .next()
@@ -219,15 +227,20 @@ mod tests {
             └────────────┴───────────────────┴────────┴────────┴────────────┴─────────────┴────────┴──────────┴──────────┘
             Unpriced models (no price known): mystery-model-9
 
-            2026-02-02  ██████████████████████████████  61,540
-            2026-02-03  ███▎                             6,600
-            2026-02-05  ▏                                   15
+            Tokens per day by model (Europe/Berlin)
+            2026-02-02  ███████████████████████████████████▓▓▓▓▓  61,540
+            2026-02-03  ████                                       6,600
+            2026-02-04                                                 0
+            2026-02-05  ▒                                             15
+            █ claude-sonnet-4-5   ▓ glm-4.7   ▒ mystery-model-9
             ");
     }
 
     #[test]
-    fn totals_only_has_no_chart() {
-        insta::assert_snapshot!(render(&fixtures::seed_day(), &PLAIN), @"
+    fn totals_only_has_no_chart_without_a_time_grouping() {
+        let mut data = fixtures::seed_day();
+        data.groupings.truncate(1);
+        insta::assert_snapshot!(render(&data, &PLAIN), @"
             ┌───────┬────────┬────────┬────────────┬─────────────┬────────┬─────────┬──────────┐
             │       ┆  Input ┆ Output ┆ Cache read ┆ Cache write ┆  Total ┆    Cost ┆ Sessions │
             ╞═══════╪════════╪════════╪════════════╪═════════════╪════════╪═════════╪══════════╡
@@ -237,9 +250,9 @@ mod tests {
     }
 
     #[test]
-    fn by_model_has_no_chart() {
+    fn by_model_has_no_chart_without_a_time_grouping() {
         let mut data = fixtures::seed_day();
-        data.groupings.remove(0);
+        data.groupings.retain(|(k, _)| k == &[GroupKey::Model]);
         let out = render(&data, &PLAIN);
         assert!(
             out.lines()
@@ -252,16 +265,26 @@ mod tests {
     }
 
     #[test]
-    fn by_hour_and_model_charts_each_hour_once() {
+    fn a_day_window_charts_every_hour_once() {
         let mut data = fixtures::seed_day();
-        data.groupings
-            .retain(|(k, _)| k == &[GroupKey::Hour, GroupKey::Model]);
+        data.groupings.truncate(1);
+        data.groupings.extend(
+            fixtures::seed_day()
+                .groupings
+                .into_iter()
+                .filter(|(k, _)| chart_groupings().contains(k)),
+        );
         let out = render(&data, &PLAIN);
         let chart: Vec<&str> = out.lines().skip_while(|l| !l.is_empty()).skip(1).collect();
-        assert_eq!(chart.len(), 2, "{out}");
-        assert!(
-            chart[0].starts_with("2026-02-06T09:00  ██████████████████████████████  18,000"),
-            "{out}"
+        assert_eq!(chart[0], "Tokens per hour by model (UTC)", "{out}");
+        assert_eq!(chart.len(), 1 + 25 + 1, "title, 25 hours, legend: {out}");
+        assert_eq!(
+            chart[14],
+            "02-06 09:00  ████████████████████████████████████████  18,000"
+        );
+        assert_eq!(
+            chart[26],
+            "█ anthropic/claude-sonnet-4-5   ▓ claude-opus-4-5"
         );
     }
 
@@ -290,8 +313,9 @@ mod tests {
         };
         let out = render(&fixtures::week_by_day_model(), &style);
         assert!(out.lines().all(|l| l.chars().count() <= 105), "{out}");
+        let table = out.split("\n\n").next().unwrap();
         assert!(
-            !out.contains("claude-sonnet-4-5"),
+            !table.contains("claude-sonnet-4-5"),
             "the model name wraps: {out}"
         );
         assert!(

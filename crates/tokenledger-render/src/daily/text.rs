@@ -18,9 +18,16 @@ pub fn render_text(report: &DailyReport, style: &TextStyle) -> String {
         bold("DAILY TOKEN USAGE REPORT"),
         report.date
     )];
+    let active = super::active::lines(report);
     if report.totals.events == 0 {
         let (window, tz) = (&report.window_label, &report.tz_name);
-        sections.push(format!("No sessions in this window ({window} {tz})."));
+        // Running sessions listed below are sessions, just without usage yet.
+        let none = if active.is_some() {
+            "No usage"
+        } else {
+            "No sessions"
+        };
+        sections.push(format!("{none} in this window ({window} {tz})."));
     } else {
         sections.push(titled("Summary", summary(&report.totals, style)));
         if !report.by_model.is_empty() {
@@ -35,6 +42,15 @@ pub fn render_text(report: &DailyReport, style: &TextStyle) -> String {
                 hourly_lines(report, style),
             ));
         }
+    }
+    if let Some(active) = active {
+        sections.push(titled("Active Sessions", active));
+    }
+    if !report.budgets.is_empty() {
+        sections.push(titled(
+            "Budgets",
+            crate::budget::lines(&report.budgets, style),
+        ));
     }
     if let Some(path) = &report.dataset_path {
         sections.push(format!("📁 Dataset: {path}"));
