@@ -11,6 +11,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+mod summed;
+pub use summed::Part;
+
 /// The measures of one row (or of the totals).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Measures {
@@ -77,6 +80,37 @@ impl Acc {
 struct Grouping {
     keys: Vec<GroupKey>,
     groups: FxHashMap<Box<[i64]>, Acc>,
+}
+
+/// The group key of `event` in a grouping by `keys`, written to `buf`:
+/// interned ids and time-bucket numbers.
+fn group_key(
+    keys: &[GroupKey],
+    event: &UsageEvent,
+    canonical: u32,
+    local: i64,
+    strings: &mut Interner,
+    buf: &mut Vec<i64>,
+) {
+    buf.clear();
+    buf.extend(keys.iter().map(|key| match key {
+        GroupKey::Hour => local.div_euclid(3600),
+        GroupKey::Day => local.div_euclid(86_400),
+        GroupKey::Week => {
+            let day = local.div_euclid(86_400);
+            day - (day + 3).rem_euclid(7) // 1970-01-01 was a Thursday
+        }
+        GroupKey::Month => month_number(local),
+        GroupKey::Model => i64::from(canonical),
+        GroupKey::Agent => i64::from(strings.id(&event.agent_id)),
+        GroupKey::Session => i64::from(strings.id(&event.session)),
+        GroupKey::Task => i64::from(strings.id(event.task.as_deref().unwrap_or(""))),
+        GroupKey::Project => i64::from(strings.id(event.project.as_deref().unwrap_or(""))),
+        GroupKey::Source => event.source as i64,
+        GroupKey::AgentKind => {
+            i64::from(strings.id(event.source.agent_kind_of(event.origin.as_deref())))
+        }
+    }));
 }
 
 #[derive(Default)]
@@ -173,7 +207,9 @@ impl<'a> Aggregator<'a> {
                 .as_ref()
                 .map(|price| cost_usd(price, &event.tokens, tier_rule(event.source), event.fast)),
         };
-        let session = (!event.source.is_session_level())
+        // A session-level event with a dedupe key is one part of its session
+        // (a register entry split by task): counted by hash, once.
+        let session = (!event.source.is_session_level() || event.dedupe_key.is_some())
             .then(|| xxhash_rust::xxh3::xxh3_64(event.session.as_bytes()));
         self.totals
             .add(&event.tokens, cost, canonical, session, event.timestamp);
@@ -185,25 +221,7 @@ impl<'a> Aggregator<'a> {
             ..
         } = self;
         for grouping in groupings {
-            key_buf.clear();
-            key_buf.extend(grouping.keys.iter().map(|key| match key {
-                GroupKey::Hour => local.div_euclid(3600),
-                GroupKey::Day => local.div_euclid(86_400),
-                GroupKey::Week => {
-                    let day = local.div_euclid(86_400);
-                    day - (day + 3).rem_euclid(7) // 1970-01-01 was a Thursday
-                }
-                GroupKey::Month => month_number(local),
-                GroupKey::Model => i64::from(canonical),
-                GroupKey::Agent => i64::from(strings.id(&event.agent_id)),
-                GroupKey::Session => i64::from(strings.id(&event.session)),
-                GroupKey::Task => i64::from(strings.id(event.task.as_deref().unwrap_or(""))),
-                GroupKey::Project => i64::from(strings.id(event.project.as_deref().unwrap_or(""))),
-                GroupKey::Source => event.source as i64,
-                GroupKey::AgentKind => {
-                    i64::from(strings.id(event.source.agent_kind_of(event.origin.as_deref())))
-                }
-            }));
+            group_key(&grouping.keys, event, canonical, local, strings, key_buf);
             let groups = &mut grouping.groups;
             let acc = match groups.get_mut(&key_buf[..]) {
                 Some(acc) => acc,
@@ -339,7 +357,7 @@ impl<'a> Aggregator<'a> {
 
 /// Session-level sources (the register) hold sums of many requests, so no
 /// long-context tier can be inferred from them; per-request sources can.
-fn tier_rule(source: SourceKind) -> TierRule {
+pub fn tier_rule(source: SourceKind) -> TierRule {
     match source {
         SourceKind::Register | SourceKind::Active => TierRule::None,
         _ => TierRule::WholeRequest,

@@ -25,6 +25,10 @@ pub enum Error {
     Config { path: PathBuf, message: String },
     #[error(transparent)]
     Pricing(#[from] crate::pricing::PricingError),
+    /// A store other than the home's files (a database) failed; `store` names
+    /// it without credentials.
+    #[error("{store}: {message}")]
+    Store { store: String, message: String },
 }
 
 impl Error {
