@@ -13,6 +13,79 @@ pub struct Config {
     pub rotate: RotateConfig,
     pub pricing: PricingConfig,
     pub merge: MergeConfig,
+    pub estimate: EstimateConfig,
+    pub notify: NotifyConfig,
+    /// `[[budget]]` tables, checked by `budget::validate` when used.
+    #[serde(rename = "budget")]
+    pub budgets: Vec<crate::budget::BudgetConfig>,
+    pub alert: AlertConfig,
+    pub server: crate::server_config::ServerConfig,
+}
+
+/// Where reports and alerts are delivered. Secrets never live here: each
+/// channel names the environment variable that holds its secret.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifyConfig {
+    pub telegram: Option<TelegramConfig>,
+    pub discord: Option<WebhookConfig>,
+    pub slack: Option<WebhookConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelegramConfig {
+    /// The variable holding the bot token [default: TELEGRAM_BOT_TOKEN].
+    pub bot_token_env: Option<String>,
+    /// A numeric chat id or `@channelname`.
+    #[serde(deserialize_with = "int_or_string")]
+    pub chat_id: Option<String>,
+    /// A forum topic (`message_thread_id`).
+    pub thread_id: Option<i64>,
+    /// The Bot API base URL [default: https://api.telegram.org].
+    pub api_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// The variable holding the webhook URL [default: DISCORD_WEBHOOK_URL / SLACK_WEBHOOK_URL].
+    pub webhook_url_env: Option<String>,
+    /// Replaces the webhook URL's scheme and host (tests, proxies); the path stays secret.
+    pub api_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertConfig {
+    /// Channels `alert check` sends to, as for `report daily --send`.
+    pub send: Vec<String>,
+}
+
+/// Chat ids are numbers to Telegram but `@name` strings for channels.
+fn int_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum IntOrString {
+        Int(i64),
+        Str(String),
+    }
+    Ok(Option::<IntOrString>::deserialize(d)?.map(|v| match v {
+        IntOrString::Int(i) => i.to_string(),
+        IntOrString::Str(s) => s,
+    }))
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EstimateConfig {
+    /// The model whose calibration applies when `--model` is not given.
+    pub model: Option<String>,
+    /// Multipliers on BPE counts per model family, keyed by a prefix of the
+    /// canonical model name (`claude`, `claude-opus-4-7`); the longest match
+    /// wins. Claude's tokenizer is not public, so counts from an OpenAI
+    /// vocabulary are scaled by what the user measured.
+    pub calibration: std::collections::BTreeMap<String, f64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -52,7 +125,10 @@ impl Default for RotateConfig {
 }
 
 /// Sections later versions add; accepted so that a newer config does not break an older binary.
-const KNOWN_SECTIONS: [&str; 5] = ["register", "report", "rotate", "pricing", "merge"];
+const KNOWN_SECTIONS: [&str; 10] = [
+    "register", "report", "rotate", "pricing", "merge", "estimate", "notify", "budget", "alert",
+    "server",
+];
 
 impl Config {
     /// Loads `path`; a missing file is the default config.
@@ -139,4 +215,46 @@ pub const EXAMPLE_CONFIG: &str = r#"# tokenledger configuration. Every setting i
 # cache_read = 0.1
 # cache_write_5m = 1.25
 # cache_write_1h = 2.0
+
+[estimate]
+# `tokenledger estimate` and the CLEO tracking commands count tokens with the
+# o200k_base BPE vocabulary (embedded). Claude's tokenizer is not public:
+# scale the counts per model family (longest prefix of the model name wins).
+# model = "claude-sonnet-4-5"
+# [estimate.calibration]
+# claude = 1.0
+# "claude-opus-4-7" = 1.3
+
+# Delivery: `report daily --send telegram,discord,slack` and `alert check`.
+# Secrets never go in this file: each channel names the environment
+# variable holding its secret.
+# [notify.telegram]
+# bot_token_env = "TELEGRAM_BOT_TOKEN"   # variable holding the bot token
+# chat_id = -1001234567890               # numeric chat id or "@channelname"
+# thread_id = 42                         # forum topic (message_thread_id)
+# api_url = "https://api.telegram.org"   # Bot API base URL
+# [notify.discord]
+# webhook_url_env = "DISCORD_WEBHOOK_URL"  # variable holding the webhook URL
+# api_url = "https://discord.com"          # replaces the webhook URL's scheme and host
+# [notify.slack]
+# webhook_url_env = "SLACK_WEBHOOK_URL"    # variable holding the webhook URL
+# api_url = "https://hooks.slack.com"      # replaces the webhook URL's scheme and host
+
+# Budgets, shown in `report daily` and checked by `tokenledger alert check`.
+# Days and months follow report.tz. Set exactly one of usd or tokens; agent,
+# model and task narrow what counts.
+# [[budget]]
+# name = "daily-spend"
+# period = "day"              # "day" or "month"
+# usd = 20.0
+# thresholds = [0.8, 1.0]     # alert at 80% and 100% (the default)
+# [[budget]]
+# name = "opus-tokens"
+# period = "month"
+# tokens = 5_000_000
+# model = "claude-opus-4-5"   # also: agent = "backend", task = "T1234"
+
+[alert]
+# Channels `alert check` sends to (as for --send); empty sends nothing.
+# send = ["telegram"]
 "#;

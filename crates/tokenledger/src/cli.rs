@@ -57,9 +57,25 @@ pub enum Command {
     /// List each usage source: paths searched, files and sessions found, time span, unreadable lines
     Sources(SourcesArgs),
     /// Copy new events from the agents' logs into the ledger, so they outlive the agents' cleanup
-    Sync,
+    Sync(SyncArgs),
     /// What the agents' hooks call, and installing those hooks
     Hook(crate::commands::hook::HookArgs),
+    /// CLEO tier 1: record a session's start or end in SESSIONS.jsonl
+    Session(crate::commands::session::SessionArgs),
+    /// CLEO tier 2: record a spawn, manifest read or skill injection estimate in TOKEN_USAGE.jsonl
+    Track(crate::commands::track::TrackArgs),
+    /// Estimate a file's tokens (BPE with a calibration factor, or the seed's bytes / 4)
+    Estimate(crate::commands::estimate::EstimateArgs),
+    /// CLEO's dashboard: session totals, per-task attribution, manifest savings
+    Metrics(crate::commands::metrics::MetricsArgs),
+    /// Budget alerts: `alert check` sends one alert per budget, threshold and period
+    Alert(crate::commands::alert::AlertArgs),
+    /// Run a tokenledger command daily at a set time (user crontab or systemd timer)
+    Schedule(crate::commands::schedule::ScheduleArgs),
+    /// Run the collector: agents send events and OpenTelemetry here, reports read from here
+    Serve(crate::commands::serve::ServeArgs),
+    /// Copy the home's history (register, archives, ledger) into a PostgreSQL store; safe to run again
+    Migrate(crate::commands::migrate::MigrateArgs),
     /// Print shell completions
     Completions {
         #[arg(value_enum)]
@@ -69,7 +85,7 @@ pub enum Command {
     Man,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 #[command(after_help = "Examples:\n  \
     tokenledger log test-001 main anthropic/claude-sonnet-4-5 1000 500 0.0075\n  \
     tokenledger log --session s-42 --agent backend --model claude-opus-4-5 --input 12000 --output 900 --cache-read 40000 --task T1234")]
@@ -122,6 +138,18 @@ pub struct LogArgs {
     /// Never fail: turn every error into a warning and exit 0 (for hooks)
     #[arg(long)]
     pub best_effort: bool,
+    /// Send the entry to a collector (`tokenledger serve`) instead of the local
+    /// register; spooled under the home while it is unreachable. Bearer token: $TOKENLEDGER_TOKEN
+    #[arg(long, value_name = "URL")]
+    pub remote: Option<String>,
+}
+
+#[derive(Debug, Default, Args)]
+pub struct SyncArgs {
+    /// Send the agents' events to a collector instead of the local ledger;
+    /// spooled under the home while it is unreachable. Bearer token: $TOKENLEDGER_TOKEN
+    #[arg(long, value_name = "URL")]
+    pub remote: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -136,13 +164,19 @@ pub enum Format {
     Json,
     Csv,
     Markdown,
+    /// `report` only: one self-contained page of SVG charts and the tables
+    Html,
+    /// `report` only: the main chart (tokens over time by model) as a PNG image
+    Png,
 }
 
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     tokenledger report --by day,model --period 7d\n  \
     tokenledger report daily --tz Europe/Berlin\n  \
-    tokenledger report --by agent --since 2026-02-01 --format json")]
+    tokenledger report --by agent --since 2026-02-01 --format json\n  \
+    tokenledger report --period 7d --format html --output usage.html\n  \
+    tokenledger report --period 24h --format png --output chart.png")]
 pub struct ReportArgs {
     #[arg(value_enum)]
     pub view: Option<ReportView>,
@@ -190,6 +224,20 @@ pub struct ReportArgs {
     /// Months kept live by --rotate [default: config rotate.keep_months, else 2]
     #[arg(long, value_name = "N")]
     pub keep_months: Option<u32>,
+    /// Write the report to this file instead of stdout (replaced atomically)
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// With `daily`: also deliver the digest to telegram, discord, slack or
+    /// openclaw:<channel>:<target> (comma-separate several), as configured in [notify.*]
+    #[arg(long, value_delimiter = ',', value_name = "CHANNELS")]
+    pub send: Vec<String>,
+    /// With --send: print the exact payloads (secrets redacted) instead of sending them
+    #[arg(long, requires = "send")]
+    pub dry_run: bool,
+    /// Ask a collector (`tokenledger serve`) instead of reading local files
+    /// (--format json; bearer token: $TOKENLEDGER_TOKEN)
+    #[arg(long, value_name = "URL", conflicts_with_all = ["view", "check", "send", "source"])]
+    pub remote: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -293,6 +293,13 @@ impl EventBuilder {
     }
 }
 
+impl StoredEntry {
+    /// The session-level event this entry is in every report.
+    pub fn into_event(self) -> UsageEvent {
+        into_event(self)
+    }
+}
+
 fn into_event(entry: StoredEntry) -> UsageEvent {
     UsageEvent {
         timestamp: entry.timestamp,

@@ -1,15 +1,29 @@
 //! The one integration-test binary: every module runs the real `tokenledger`
 //! binary against a temporary home.
 
+mod alert;
+mod cleo_cli;
+mod cleo_hooks;
 mod common;
 mod concurrency;
 mod crash;
 mod daily;
+mod hook_install;
+mod hook_openclaw;
+mod html;
 mod init;
 mod log;
+mod migrate_pg;
+mod mock_http;
 mod pricing;
+mod remote;
 mod report;
 mod rotate;
+mod schedule;
+mod send;
+mod serve;
+mod serve_crash;
+mod serve_otlp;
 mod sources;
 mod sync;
 
