@@ -7,7 +7,7 @@ CONNECTIONS concurrent keep-alive connections, then checks the report counts
 every event exactly once. Prints events/s and p50/p99 batch latency.
 
 Usage: bench/server_load.py [EVENTS=200000] [BATCH=500] [CONNECTIONS=4]
-(build first: cargo build --release -p tokenledger)
+(build first: cargo build --release -p tokenledger; TOKENLEDGER_BIN picks another binary)
 """
 
 import http.client
@@ -24,7 +24,7 @@ EVENTS = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
 BATCH = int(sys.argv[2]) if len(sys.argv) > 2 else 500
 CONNECTIONS = int(sys.argv[3]) if len(sys.argv) > 3 else 4
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "tokenledger")
+BIN = os.environ.get("TOKENLEDGER_BIN") or os.path.join(ROOT, "target", "release", "tokenledger")
 
 
 def body(batch):
