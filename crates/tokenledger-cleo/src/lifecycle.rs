@@ -16,6 +16,21 @@ use tokenledger_core::event::TokenCounts;
 use tokenledger_core::pricing::PriceTable;
 use tokenledger_core::register::{CostLiteral, NewEntry};
 
+/// A session's totals at a tokenledger collector.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CollectorTotals {
+    pub tokens: TokenCounts,
+    pub cost_usd: Option<f64>,
+}
+
+/// Asks a collector what it holds for a Claude session. The library does
+/// no networking: the CLI supplies this, and it is asked only when no
+/// transcript is at hand.
+pub trait CollectorLookup: std::fmt::Debug + Send + Sync {
+    /// `None` when the collector is unreachable or knows no such session.
+    fn session_totals(&self, claude_session_id: &str) -> Option<CollectorTotals>;
+}
+
 /// What identifies a session and where its actual figures may be.
 #[derive(Debug, Clone, Default)]
 pub struct SessionRef {
@@ -27,6 +42,8 @@ pub struct SessionRef {
     /// Where to find the transcript from `claude_session_id` when it is not
     /// given (`~/.claude`, `CLAUDE_CONFIG_DIR`).
     pub claude_locations: Vec<PathBuf>,
+    /// A collector receiving the session's OpenTelemetry data, if any.
+    pub collector: Option<std::sync::Arc<dyn CollectorLookup>>,
 }
 
 impl SessionRef {
@@ -49,7 +66,9 @@ pub struct Figures {
     pub warnings: Vec<Warning>,
 }
 
-/// Transcript, else context-state, else the session's estimates.
+/// Transcript, else the collector's OpenTelemetry data (when the CLEO
+/// config's `otelIntegration` allows), else context-state, else the
+/// session's estimates.
 pub fn figures(
     config: &CleoConfig,
     session: &SessionRef,
@@ -76,6 +95,19 @@ pub fn figures(
             source: TokensSource::Transcript,
             model: None,
             cost_usd: None,
+            warnings: Vec::new(),
+        });
+    }
+    if config.tracking.otel_integration
+        && let (Some(collector), Some(id)) = (&session.collector, &session.claude_session_id)
+        && let Some(totals) = collector.session_totals(id)
+    {
+        return Ok(Figures {
+            tokens: totals.tokens,
+            total: totals.tokens.total(),
+            source: TokensSource::Collector,
+            model: None,
+            cost_usd: totals.cost_usd,
             warnings: Vec::new(),
         });
     }

@@ -25,6 +25,9 @@ pub enum Event {
 pub enum TokensSource {
     /// The session's Claude Code transcript (and its subagents'): billed usage.
     Transcript,
+    /// A tokenledger collector's totals for the session: its OpenTelemetry
+    /// data (Claude Code's `api_request` events and token metrics).
+    Collector,
     /// A `.claude/context-state.json` in the spec's shape.
     ContextState,
     /// Estimated from the session's TOKEN_USAGE records.
@@ -37,6 +40,7 @@ impl TokensSource {
     pub fn as_str(self) -> &'static str {
         match self {
             TokensSource::Transcript => "claude-code-transcript",
+            TokensSource::Collector => "collector-otel",
             TokensSource::ContextState => "context-state",
             TokensSource::Estimate => "estimate",
             TokensSource::CleoContext => "cleo-context-window",
@@ -46,6 +50,7 @@ impl TokensSource {
     fn parse(text: &str) -> TokensSource {
         match text {
             "claude-code-transcript" => TokensSource::Transcript,
+            "collector-otel" => TokensSource::Collector,
             "context-state" => TokensSource::ContextState,
             "cleo-context-window" => TokensSource::CleoContext,
             _ => TokensSource::Estimate,

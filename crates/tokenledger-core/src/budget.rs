@@ -6,7 +6,7 @@ use crate::aggregate::Measures;
 use crate::error::{Error, Result};
 use crate::pricing::PriceTable;
 use crate::query::{Filters, TimeWindow};
-use crate::report::{self, Prefer, ReportSpec};
+use crate::report::{self, Prefer, ReportData, ReportSpec};
 use crate::source::Source;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, ToSpan, ZonedDateTime};
@@ -243,6 +243,20 @@ pub fn evaluate(
     prefer: Prefer,
     now: Timestamp,
 ) -> Result<Vec<BudgetStatus>> {
+    evaluate_with(budgets, tz, prefer, now, |specs| {
+        report::run_many(sources, prices, specs, now)
+    })
+}
+
+/// [`evaluate`] with the reports made by `run` (one [`ReportData`] per
+/// spec, in order): the collector measures budgets over its event store.
+pub fn evaluate_with(
+    budgets: &[BudgetConfig],
+    tz: &TimeZone,
+    prefer: Prefer,
+    now: Timestamp,
+    run: impl FnOnce(Vec<ReportSpec>) -> Result<Vec<ReportData>>,
+) -> Result<Vec<BudgetStatus>> {
     // `until` is exclusive; an entry logged this very second counts.
     let until = now.checked_add(SignedDuration::from_secs(1)).unwrap_or(now);
     let spec = |budget: &BudgetConfig, since: Timestamp| ReportSpec {
@@ -264,7 +278,7 @@ pub fn evaluate(
         specs.push(spec(budget, bounds.start));
         specs.push(spec(budget, burn_since));
     }
-    let mut measured = report::run_many(sources, prices, specs, now)?.into_iter();
+    let mut measured = run(specs)?.into_iter();
     let mut measure =
         || -> Measures { measured.next().map(|data| data.totals).unwrap_or_default() };
     let mut out = Vec::with_capacity(budgets.len());

@@ -76,6 +76,11 @@ fn the_example_config_sections_parse_when_uncommented() {
     assert_eq!(config.budgets[1].model.as_deref(), Some("claude-opus-4-5"));
     assert_eq!(config.alert.send, ["telegram"]);
     validate(&config.budgets).unwrap();
+    assert_eq!(
+        config.server.otel_prefer,
+        crate::server_config::OtelPrefer::Events
+    );
+    assert_eq!(config.server.tokens[0].prefix.as_deref(), Some("team-a/"));
 }
 
 #[test]

@@ -257,4 +257,18 @@ pub const EXAMPLE_CONFIG: &str = r#"# tokenledger configuration. Every setting i
 [alert]
 # Channels `alert check` sends to (as for --send); empty sends nothing.
 # send = ["telegram"]
+
+# The collector, `tokenledger serve` (see the README's collector section).
+# [server]
+# otel_prefer = "events"        # OTLP log events or "metrics" count for a session that sent both
+# body_limit_bytes = 8388608    # larger request bodies get 413
+# rate_per_second = 200         # per token (per peer address without tokens); 0 = off
+# rate_burst = 400
+# Bearer tokens, kept as SHA-256 only (`tokenledger serve hash-token`).
+# With none, the server is open: keep it on loopback then.
+# [[server.token]]
+# name = "team-a-agents"
+# sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+# scope = "write"               # "write", "read" or "both"
+# prefix = "team-a/"            # only agents whose id starts with this
 "#;

@@ -86,14 +86,17 @@ impl ReportQuery {
     }
 
     /// The display zone: the request's, else `default` (config), else UTC.
-    pub fn zone(&self, default: Option<&str>) -> Result<(TimeZone, String), String> {
+    /// The error names the field as `flag` spells it (see [`Self::window`]).
+    pub fn zone(&self, default: Option<&str>, flag: &str) -> Result<(TimeZone, String), String> {
         let name = self
             .tz
             .clone()
             .or_else(|| default.map(str::to_string))
             .unwrap_or_else(|| "UTC".to_string());
         let tz = TimeZone::get(&name).map_err(|e| {
-            format!("tz {name:?} is not a known IANA time zone ({e}); try Europe/Berlin or UTC")
+            format!(
+                "{flag}tz {name:?} is not a known IANA time zone ({e}); try Europe/Berlin or UTC"
+            )
         })?;
         Ok((tz, name))
     }
@@ -145,6 +148,14 @@ impl ReportQuery {
         Ok(window)
     }
 
+    /// The grouping keys of `by` (none: one total row).
+    pub fn keys(&self) -> Result<Vec<GroupKey>, String> {
+        match &self.by {
+            Some(text) => GroupKey::parse_list(text),
+            None => Ok(Vec::new()),
+        }
+    }
+
     pub fn filters(&self) -> Filters {
         Filters {
             agents: self.agent.clone(),
@@ -161,21 +172,50 @@ impl ReportQuery {
         prefer: Prefer,
         now: Timestamp,
     ) -> Result<ReportSpec, String> {
-        let (tz, tz_name) = self.zone(default_tz)?;
-        let window = self.window(&tz, now, false, "")?;
-        let keys = match &self.by {
-            Some(text) => GroupKey::parse_list(text)?,
-            None => Vec::new(),
+        self.spec_for(default_tz, prefer, now, false, "")
+    }
+
+    /// The spec of a plain report (`daily` false: the `by` grouping) or of
+    /// the daily digest (its fixed groupings, a 24h default look-back).
+    /// Errors name fields as `flag` spells them.
+    pub fn spec_for(
+        &self,
+        default_tz: Option<&str>,
+        prefer: Prefer,
+        now: Timestamp,
+        daily: bool,
+        flag: &str,
+    ) -> Result<ReportSpec, String> {
+        let (tz, tz_name) = self.zone(default_tz, flag)?;
+        let window = self.window(&tz, now, daily, flag)?;
+        let groupings = if daily {
+            daily_groupings()
+        } else {
+            vec![self.keys()?]
         };
         Ok(ReportSpec {
             window,
             filters: self.filters(),
             tz,
             tz_name,
-            groupings: vec![keys],
+            groupings,
             prefer,
         })
     }
+}
+
+/// The groupings the daily digest needs, all computed in one pass.
+pub fn daily_groupings() -> Vec<Vec<GroupKey>> {
+    use GroupKey::*;
+    vec![
+        vec![],
+        vec![Model],
+        vec![Agent],
+        vec![Hour],
+        vec![Hour, Model],
+        vec![Hour, Agent],
+        vec![Session, Agent, Model, GroupKey::Source],
+    ]
 }
 
 /// `until` is exclusive; an entry logged this very second still belongs to "now".

@@ -32,6 +32,13 @@ impl Default for ServerConfig {
     }
 }
 
+/// Dedupe keys of events made from OTLP log records start with this. Every
+/// store reads an OpenTelemetry event's kind (log or metric) from its key,
+/// so each applies the [`OtelPrefer`] rule to the same events.
+pub const OTEL_LOG_KEY_PREFIX: &str = "otel-log:";
+/// Dedupe keys of events made from OTLP metric points (delta, cumulative).
+pub const OTEL_METRIC_KEY_PREFIXES: [&str; 2] = ["otel-metric:", "otel-cum:"];
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OtelPrefer {

@@ -7,6 +7,7 @@
 
 mod error;
 mod insert;
+mod keys;
 mod migrations;
 mod params;
 mod pool;
@@ -23,10 +24,11 @@ use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
-use tokenledger_core::event::UsageEvent;
+use tokenledger_core::event::{TokenCounts, UsageEvent};
 use tokenledger_core::event_store::{EventStore, Inserted};
 use tokenledger_core::pricing::PriceTable;
 use tokenledger_core::report::{ReportData, ReportSpec};
+use tokenledger_core::server_config::OtelPrefer;
 
 /// Connections kept per store: enough that concurrent inserts and reports do
 /// not queue behind one another, few enough for several servers on one
@@ -40,6 +42,9 @@ pub struct PgStore {
     /// Month partitions known to exist (year, month), so only a batch that
     /// reaches a new month pays for the DDL round trip.
     partitions: Mutex<BTreeSet<(i16, i8)>>,
+    /// Which OpenTelemetry kind counts in a session that has both
+    /// (`[server] otel_prefer`), applied in SQL when reporting.
+    otel_prefer: OtelPrefer,
 }
 
 impl PgStore {
@@ -62,11 +67,19 @@ impl PgStore {
             pool: Pool::new(config, pool_size.max(1)),
             target,
             partitions: Mutex::new(BTreeSet::new()),
+            otel_prefer: OtelPrefer::default(),
         };
         let mut client = store.client()?;
         migrations::apply(&mut client).map_err(|e| store.db("applying migrations", e))?;
         drop(client);
         Ok(store)
+    }
+
+    /// Reports count OpenTelemetry log events or metric points per
+    /// `prefer`, as the file store does (default: events).
+    pub fn with_otel_prefer(mut self, prefer: OtelPrefer) -> PgStore {
+        self.otel_prefer = prefer;
+        self
     }
 
     /// The schema versions applied to the database, oldest first.
@@ -110,6 +123,13 @@ impl EventStore for PgStore {
 
     fn describe(&self) -> String {
         self.target.clone()
+    }
+
+    fn totals_by_key_prefix(
+        &self,
+        prefix: &str,
+    ) -> tokenledger_core::Result<Option<(TokenCounts, f64)>> {
+        Ok(Some(keys::totals_by_key_prefix(self, prefix)?))
     }
 }
 

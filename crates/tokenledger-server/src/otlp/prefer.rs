@@ -5,16 +5,15 @@
 //! record of the preferred kind hides its records of the other kind.
 //!
 //! The kind of an OpenTelemetry event is read from its dedupe key prefix,
-//! so any store can apply the same rule (in SQL: `dedupe_key LIKE 'otel-log:%'`).
+//! so any store can apply the same rule (the PostgreSQL store does it in SQL).
 
 use rustc_hash::FxHashSet;
 use tokenledger_core::event::{SourceKind, UsageEvent};
 use tokenledger_core::server_config::OtelPrefer;
 
-/// Dedupe keys of events made from OTLP log records start with this.
-pub const LOG_KEY_PREFIX: &str = "otel-log:";
-/// Dedupe keys of events made from OTLP metric points (delta, cumulative).
-pub const METRIC_KEY_PREFIXES: [&str; 2] = ["otel-metric:", "otel-cum:"];
+pub use tokenledger_core::server_config::{
+    OTEL_LOG_KEY_PREFIX as LOG_KEY_PREFIX, OTEL_METRIC_KEY_PREFIXES as METRIC_KEY_PREFIXES,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Class {

@@ -108,6 +108,7 @@ pub(crate) fn report(
             filter_sql += &format!(" AND ev.{column} = ANY({p})");
         }
     }
+    filter_sql += &crate::keys::otel_shadow_sql(store.otel_prefer, &mut params);
     let bound = Bound {
         models: [params.push(raw), params.push(canon), params.push(threshold)],
         kinds,

@@ -5,6 +5,7 @@
 
 mod state;
 
+use super::data::Data;
 use super::send::{self, Message, Target};
 use crate::context::{Context, invalid};
 use anyhow::Context as _;
@@ -14,6 +15,7 @@ use jiff::tz::TimeZone;
 use state::{AlertState, Sent};
 use std::process::ExitCode;
 use tokenledger_core::budget::{self, BudgetStatus};
+use tokenledger_core::event_store::EventStore;
 use tokenledger_core::lock::HomeLock;
 use tokenledger_core::pricing::PriceTable;
 use tokenledger_core::source::Source;
@@ -46,15 +48,25 @@ pub struct CheckArgs {
 }
 
 pub fn run(ctx: &Context, args: AlertArgs) -> anyhow::Result<ExitCode> {
+    run_on(ctx, args, None)
+}
+
+/// Over this machine's sources, or over `store` (the collector's scheduled
+/// `alert check`).
+pub fn run_on(
+    ctx: &Context,
+    args: AlertArgs,
+    store: Option<&dyn EventStore>,
+) -> anyhow::Result<ExitCode> {
     let AlertCommand::Check(args) = args.command;
-    check(ctx, &args)
+    check(ctx, &args, store)
 }
 
 /// Every budget measured at `now` on the display calendar (`report.tz`).
 /// An invalid `[[budget]]` is a config error (exit 2) naming the budget.
 pub fn statuses(
     ctx: &Context,
-    sources: &[&dyn Source],
+    events: &Data<'_>,
     prices: &PriceTable,
     tz: &TimeZone,
     now: Timestamp,
@@ -62,17 +74,14 @@ pub fn statuses(
     let budgets = &ctx.config.budgets;
     budget::validate(budgets)
         .map_err(|e| invalid(format!("{}: {e}", ctx.config_path.display())))?;
-    Ok(budget::evaluate(
-        sources,
-        prices,
-        budgets,
-        tz,
-        ctx.config.merge.prefer,
-        now,
-    )?)
+    Ok(events.budgets(prices, budgets, tz, ctx.config.merge.prefer, now)?)
 }
 
-fn check(ctx: &Context, args: &CheckArgs) -> anyhow::Result<ExitCode> {
+fn check(
+    ctx: &Context,
+    args: &CheckArgs,
+    store: Option<&dyn EventStore>,
+) -> anyhow::Result<ExitCode> {
     let (origin, list) = if args.send.is_empty() {
         ("[alert] send", &ctx.config.alert.send)
     } else {
@@ -99,9 +108,16 @@ fn check(ctx: &Context, args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let state_path = ctx.home.join(state::FILE);
     let mut state = AlertState::load(&state_path);
     let now = Timestamp::now();
-    let owned = ctx.sources(&[])?;
+    let owned = match store {
+        Some(_) => Vec::new(),
+        None => ctx.sources(&[])?,
+    };
     let sources: Vec<&dyn Source> = owned.iter().map(|s| s.as_ref() as &dyn Source).collect();
-    let statuses = statuses(ctx, &sources, &ctx.prices()?, &tz, now)?;
+    let events = match store {
+        Some(store) => Data::Store(store),
+        None => Data::Sources(&sources),
+    };
+    let statuses = statuses(ctx, &events, &ctx.prices()?, &tz, now)?;
     let style = TextStyle {
         color: ctx.color,
         width: None,

@@ -3,6 +3,7 @@
 pub mod alert;
 mod check;
 mod completions;
+mod data;
 pub mod estimate;
 pub mod hook;
 mod init;
@@ -17,6 +18,7 @@ mod rotate;
 pub mod schedule;
 mod send;
 pub mod serve;
+mod serve_jobs;
 pub mod session;
 mod sources;
 mod sync;

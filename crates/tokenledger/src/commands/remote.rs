@@ -7,7 +7,10 @@ use crate::context::{Context, invalid, warn};
 use anyhow::{Context as _, bail};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+use tokenledger_cleo::lifecycle::{CollectorLookup, CollectorTotals};
+use tokenledger_core::event::TokenCounts;
 
 /// The bearer token for the collector, from the environment (never a flag:
 /// flags end up in shell history and process lists).
@@ -39,6 +42,10 @@ enum Failure {
 
 impl Remote {
     pub fn new(url: &str) -> anyhow::Result<Remote> {
+        Remote::with_timeout(url, Duration::from_secs(60))
+    }
+
+    pub fn with_timeout(url: &str, timeout: Duration) -> anyhow::Result<Remote> {
         let base = url.trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(invalid(format!(
@@ -47,8 +54,8 @@ impl Remote {
         }
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .timeout_connect(Some(Duration::from_secs(5)))
+            .timeout_global(Some(timeout))
+            .timeout_connect(Some(timeout.min(Duration::from_secs(5))))
             .build()
             .into();
         let token = std::env::var(TOKEN_ENV)
@@ -220,4 +227,55 @@ fn encode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Where a collector may hold a session's OpenTelemetry data:
+/// `TOKENLEDGER_COLLECTOR`, else the `OTEL_EXPORTER_OTLP_ENDPOINT` Claude
+/// Code exports to (hooks inherit its environment), when it is plain HTTP(S).
+pub fn collector_from_env() -> Option<Arc<dyn CollectorLookup>> {
+    let url = ["TOKENLEDGER_COLLECTOR", "OTEL_EXPORTER_OTLP_ENDPOINT"]
+        .iter()
+        .filter_map(|var| std::env::var(var).ok())
+        .find(|url| url.starts_with("http://") || url.starts_with("https://"))?;
+    let remote = Remote::with_timeout(&url, COLLECTOR_TIMEOUT).ok()?;
+    Some(Arc::new(CollectorQuery { remote }))
+}
+
+/// Hooks have 1.5 s in all; an unreachable collector must not use it up.
+const COLLECTOR_TIMEOUT: Duration = Duration::from_millis(1000);
+
+struct CollectorQuery {
+    remote: Remote,
+}
+
+impl std::fmt::Debug for CollectorQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CollectorQuery({})", self.remote.base)
+    }
+}
+
+impl CollectorLookup for CollectorQuery {
+    fn session_totals(&self, claude_session_id: &str) -> Option<CollectorTotals> {
+        let text = self
+            .remote
+            .report(&[("session", claude_session_id.to_string())])
+            .ok()?;
+        let doc: Value = serde_json::from_str(&text).ok()?;
+        let totals = doc.get("totals")?;
+        let count = |key: &str| totals.get(key).and_then(Value::as_u64).unwrap_or(0);
+        if count("events") == 0 {
+            return None;
+        }
+        Some(CollectorTotals {
+            tokens: TokenCounts {
+                input: count("input_tokens"),
+                output: count("output_tokens"),
+                cache_read: count("cache_read_tokens"),
+                // The contract sums both cache-write TTLs; totals are what matter here.
+                cache_write_5m: count("cache_write_tokens"),
+                ..TokenCounts::default()
+            },
+            cost_usd: totals.get("cost_usd").and_then(Value::as_f64),
+        })
+    }
 }

@@ -4,24 +4,48 @@ use anyhow::Context as _;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use std::process::ExitCode;
-use tokenledger_core::query::{Filters, GroupKey, TimeWindow};
-use tokenledger_core::report::{self, ReportData, ReportSpec};
+use super::data::Data;
+use tokenledger_core::event_store::EventStore;
+use tokenledger_core::report::ReportData;
+use tokenledger_core::report_query::ReportQuery;
 use tokenledger_core::session::SessionState;
 use tokenledger_core::source::Source;
-use tokenledger_core::time::{Period, parse_bound};
 use tokenledger_render::daily::{self, DailyReport};
 use tokenledger_render::text::TextStyle;
 
 pub fn run(ctx: &Context, args: ReportArgs) -> anyhow::Result<ExitCode> {
+    run_on(ctx, args, None)
+}
+
+/// The report over this machine's sources, or over `store` (the collector's
+/// scheduled `report daily`).
+pub fn run_on(
+    ctx: &Context,
+    args: ReportArgs,
+    store: Option<&dyn EventStore>,
+) -> anyhow::Result<ExitCode> {
     if let Some(url) = &args.remote {
         return remote(url, &args);
     }
     let now = Timestamp::now();
     let daily = args.view == Some(ReportView::Daily);
-    let (tz, tz_name) = display_zone(ctx, args.tz.as_deref())?;
-    let window = window(&args, daily, &tz, now)?;
+    let query = query(&args);
+    // Zone, window and groupings follow the collector's rules (`ReportQuery`),
+    // so `report` and `report --remote` answer alike.
+    let mut spec = query
+        .spec_for(
+            ctx.config.report.tz.as_deref(),
+            ctx.config.merge.prefer,
+            now,
+            daily,
+            "--",
+        )
+        .map_err(invalid)?;
     if args.check {
-        return super::check::run(ctx, &args, &window);
+        if store.is_some() {
+            return Err(invalid("report --check reads this machine's logs: run it outside the collector"));
+        }
+        return super::check::run(ctx, &args, &spec.window);
     }
     let targets = super::send::Target::parse_list(&args.send, "--send")?;
     if !targets.is_empty() && !daily {
@@ -29,43 +53,27 @@ pub fn run(ctx: &Context, args: ReportArgs) -> anyhow::Result<ExitCode> {
             "--send delivers the daily digest: use `tokenledger report daily --send ...`",
         ));
     }
-    let mut groupings = if daily {
-        daily_groupings()
-    } else {
-        let keys = match &args.by {
-            Some(text) => GroupKey::parse_list(text).map_err(invalid)?,
-            None => Vec::new(),
-        };
-        vec![keys]
-    };
     // The charts' groupings ride along in the same pass over the data.
     for extra in super::output::chart_groupings(args.format, daily) {
-        if !groupings.contains(&extra) {
-            groupings.push(extra);
+        if !spec.groupings.contains(&extra) {
+            spec.groupings.push(extra);
         }
     }
-    let filters = Filters {
-        agents: args.agent.clone(),
-        models: args.model.clone(),
-        tasks: args.task.clone(),
-        sessions: args.session.clone(),
+    let filters = spec.filters.clone();
+    let (tz, tz_name) = (spec.tz.clone(), spec.tz_name.clone());
+    let owned = match store {
+        Some(_) => Vec::new(),
+        None => ctx.sources(&args.source)?,
     };
-    let spec = ReportSpec {
-        window,
-        filters: filters.clone(),
-        tz: tz.clone(),
-        tz_name: tz_name.clone(),
-        groupings,
-        prefer: ctx.config.merge.prefer,
-    };
-    let owned = ctx.sources(&args.source)?;
     let sources: Vec<&dyn Source> = owned.iter().map(|s| s.as_ref() as &dyn Source).collect();
+    let events = match store {
+        Some(store) => Data::Store(store),
+        None => Data::Sources(&sources),
+    };
     let prices = ctx.prices()?;
-    let mut data = report::run(&sources, &prices, spec, now)?;
-    // The digest lists running sessions, which only the sources' own
-    // session records (not their events) can show.
+    let mut data = events.report(&prices, spec, now)?;
     let states = if daily {
-        report::session_states(&sources, &filters, &mut data.warnings)
+        events.session_states(&filters, &mut data.warnings)
     } else {
         Vec::new()
     };
@@ -73,7 +81,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> anyhow::Result<ExitCode> {
         warn(warning);
     }
     let budgets = if daily {
-        super::alert::statuses(ctx, &sources, &prices, &tz, now)?
+        super::alert::statuses(ctx, &events, &prices, &tz, now)?
     } else {
         Vec::new()
     };
@@ -114,6 +122,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> anyhow::Result<ExitCode> {
     }
     // Freeing every held event one by one took a tenth of a report after a
     // sync; the process ends here, and the OS takes the memory back at once.
+    drop(events);
     drop(sources);
     std::mem::forget(owned);
     Ok(if delivered {
@@ -130,7 +139,14 @@ fn remote(url: &str, args: &ReportArgs) -> anyhow::Result<ExitCode> {
             "report --remote prints the collector's JSON: add --format json",
         ));
     }
-    let query = tokenledger_core::report_query::ReportQuery {
+    let body = super::remote::Remote::new(url)?.report(&query(args).to_pairs())?;
+    super::output::emit(args.output.as_deref(), args.format, body.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The flags as a report request, the form both the store and the collector read.
+fn query(args: &ReportArgs) -> ReportQuery {
+    ReportQuery {
         period: args.period.clone(),
         since: args.since.clone(),
         until: args.until.clone(),
@@ -140,10 +156,7 @@ fn remote(url: &str, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         task: args.task.clone(),
         session: args.session.clone(),
         by: args.by.clone(),
-    };
-    let body = super::remote::Remote::new(url)?.report(&query.to_pairs())?;
-    super::output::emit(args.output.as_deref(), args.format, body.as_bytes())?;
-    Ok(ExitCode::SUCCESS)
+    }
 }
 
 fn render_daily(
@@ -184,83 +197,18 @@ fn render_daily(
     Ok((output, report))
 }
 
-/// The groupings the daily digest needs, all computed in one pass.
-fn daily_groupings() -> Vec<Vec<GroupKey>> {
-    use GroupKey::*;
-    vec![
-        vec![],
-        vec![Model],
-        vec![Agent],
-        vec![Hour],
-        vec![Hour, Model],
-        vec![Hour, Agent],
-        vec![Session, Agent, Model, GroupKey::Source],
-    ]
-}
-
+/// The display zone: `--tz`, else `[report] tz`, else UTC.
 pub(super) fn display_zone(
     ctx: &Context,
     flag: Option<&str>,
 ) -> anyhow::Result<(TimeZone, String)> {
-    let name = flag
-        .map(str::to_string)
-        .or_else(|| ctx.config.report.tz.clone())
-        .unwrap_or_else(|| "UTC".to_string());
-    let tz = TimeZone::get(&name).map_err(|e| {
-        invalid(format!(
-            "--tz {name:?} is not a known IANA time zone ({e}); try Europe/Berlin or UTC"
-        ))
-    })?;
-    Ok((tz, name))
-}
-
-fn window(
-    args: &ReportArgs,
-    daily: bool,
-    tz: &TimeZone,
-    now: Timestamp,
-) -> anyhow::Result<TimeWindow> {
-    let bound = |text: &Option<String>, flag: &str| -> anyhow::Result<Option<Timestamp>> {
-        text.as_deref()
-            .map(|t| parse_bound(t, tz).map_err(|e| invalid(format!("--{flag}: {e}"))))
-            .transpose()
+    let query = ReportQuery {
+        tz: flag.map(str::to_string),
+        ..ReportQuery::default()
     };
-    let since = bound(&args.since, "since")?;
-    let until = bound(&args.until, "until")?;
-    let period = match &args.period {
-        Some(text) => Period::parse(text).map_err(|e| invalid(format!("--period: {e}")))?,
-        None if daily => Period::Hours(24),
-        None => Period::All,
-    };
-    let window = match since {
-        Some(since) => TimeWindow {
-            since: Some(since),
-            until,
-        },
-        None => {
-            let end = until.unwrap_or(now);
-            let since = period.since(end);
-            // A lookback window ends now; an explicit --until ends where it says.
-            let until = until.or(if period == Period::All {
-                None
-            } else {
-                Some(now_inclusive(now))
-            });
-            TimeWindow { since, until }
-        }
-    };
-    if let (Some(s), Some(u)) = (window.since, window.until)
-        && s >= u
-    {
-        return Err(invalid(format!("--since {s} is not before --until {u}")));
-    }
-    Ok(window)
-}
-
-/// `until` is exclusive; an entry logged this very second still belongs to "now".
-fn now_inclusive(now: Timestamp) -> Timestamp {
-    now.checked_add(jiff::SignedDuration::from_secs(1))
-        .unwrap_or(now)
+    query
+        .zone(ctx.config.report.tz.as_deref(), "--")
+        .map_err(invalid)
 }
 
 /// Temp file plus rename, so a reader never sees half a dataset.

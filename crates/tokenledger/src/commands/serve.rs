@@ -68,7 +68,8 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
                 (file.clone(), Some(file))
             }
             url if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                let store = tokenledger_store_pg::PgStore::connect(url)?;
+                let store = tokenledger_store_pg::PgStore::connect(url)?
+                    .with_otel_prefer(server.otel_prefer);
                 (Arc::new(store), None)
             }
             other => {

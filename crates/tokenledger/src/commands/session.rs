@@ -141,6 +141,7 @@ pub(super) fn session_ref(target: Target) -> SessionRef {
         claude_session_id: target.claude_session,
         transcript: target.transcript,
         claude_locations: claude_locations(),
+        collector: super::remote::collector_from_env(),
     }
 }
 

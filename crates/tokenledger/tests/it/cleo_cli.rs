@@ -264,3 +264,77 @@ fn track_tokens_0_turns_tracking_off() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("CLEO_TRACK_TOKENS"));
     assert!(!dir.join(".cleo/metrics/TOKEN_USAGE.jsonl").exists());
 }
+
+/// Without a transcript, a session's figures come from the collector that
+/// receives its OpenTelemetry data, named the way Claude Code names it.
+#[test]
+fn a_collector_supplies_the_session_figures_when_no_transcript_exists() {
+    let t = TestContext::new();
+    let dir = project(&t);
+    let collector_home = TestContext::new();
+    let server = crate::serve::Server::start(&collector_home);
+    let claude_session = "77777777-7777-4777-8777-777777777777";
+    let sent = server.post_events(&json!([
+        crate::serve::event("otel-log:req_1", claude_session, "main", 1200, 300),
+        crate::serve::event("otel-log:req_2", claude_session, "main", 800, 100),
+        crate::serve::event("otel-log:req_3", "another-session", "main", 5, 5),
+    ]));
+    assert_eq!(sent["accepted"], 3, "{sent}");
+    // Answered once, so the hook-sized timeout measures the query, not a cold start.
+    assert_eq!(
+        server.report("session=another-session")["totals"]["events"],
+        1
+    );
+    let out = t
+        .cmd()
+        .args([
+            "session",
+            "end",
+            "--id",
+            "s-otel",
+            "--claude-session",
+            claude_session,
+        ])
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &server.url)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join(".cleo/metrics/SESSIONS.jsonl")).unwrap();
+    let v: Value = serde_json::from_str(text.trim()).unwrap();
+    assert_eq!(
+        v["tokens_source"],
+        "collector-otel",
+        "{v} {} {}",
+        server.url,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(v["estimated"], false);
+    assert_eq!(v["tokens"]["input"], 2000);
+    assert_eq!(v["tokens"]["output"], 400);
+    // An unreachable collector leaves the estimate, quickly.
+    let started = std::time::Instant::now();
+    let out = t
+        .cmd()
+        .args([
+            "session",
+            "end",
+            "--id",
+            "s-down",
+            "--claude-session",
+            "nobody",
+        ])
+        .env("TOKENLEDGER_COLLECTOR", "http://127.0.0.1:9")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let text = std::fs::read_to_string(dir.join(".cleo/metrics/SESSIONS.jsonl")).unwrap();
+    let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["tokens_source"], "estimate", "{last}");
+}

@@ -24,6 +24,7 @@ mod send;
 mod serve;
 mod serve_crash;
 mod serve_otlp;
+mod serve_pg;
 mod sources;
 mod sync;
 

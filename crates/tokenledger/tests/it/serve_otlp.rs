@@ -22,7 +22,7 @@ fn kv(key: &str, value: &str) -> KeyValue {
 }
 
 /// `claude_code.token.usage` input/output points for session `s1`.
-fn tokens(temporality: i32, time_s: u64, input: i64, output: i64) -> Vec<u8> {
+pub fn tokens(temporality: i32, time_s: u64, input: i64, output: i64) -> Vec<u8> {
     let point = |kind: &str, value: i64| NumberDataPoint {
         attributes: vec![
             kv("session.id", "s1"),
@@ -64,7 +64,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
-fn post_protobuf(server: &Server, body: &[u8], gzipped: bool) -> u16 {
+pub fn post_protobuf(server: &Server, body: &[u8], gzipped: bool) -> u16 {
     let mut headers = vec![("Content-Type", "application/x-protobuf")];
     if gzipped {
         headers.push(("Content-Encoding", "gzip"));
@@ -94,13 +94,18 @@ fn protobuf_delta_points_gzip_or_plain_are_counted_once() {
 
 #[test]
 fn cumulative_counters_store_differences_and_survive_a_restart() {
+    cumulative_across_a_restart(&[]);
+}
+
+/// Cumulative points before and after a `kill -9`, on the store `args` name.
+pub fn cumulative_across_a_restart(args: &[&str]) {
     let ctx = TestContext::new();
-    let server = Server::start(&ctx);
+    let server = Server::start_with(&ctx, args);
     assert_eq!(post_protobuf(&server, &tokens(2, 60, 100, 10), false), 200);
     assert_eq!(post_protobuf(&server, &tokens(2, 120, 250, 30), false), 200);
     assert_eq!(server.report("")["totals"]["input_tokens"], 250);
     server.kill9();
-    let server = Server::start(&ctx);
+    let server = Server::start_with(&ctx, args);
     // The same running total again, then a higher one: only the increase counts.
     assert_eq!(post_protobuf(&server, &tokens(2, 120, 250, 30), false), 200);
     assert_eq!(post_protobuf(&server, &tokens(2, 180, 400, 40), false), 200);

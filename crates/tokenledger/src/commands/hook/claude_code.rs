@@ -155,6 +155,7 @@ fn session_ref(payload: &Payload) -> SessionRef {
         claude_session_id: Some(payload.session.clone()),
         transcript: payload.transcript.clone(),
         claude_locations: claude_locations(),
+        collector: crate::commands::remote::collector_from_env(),
     }
 }
 
