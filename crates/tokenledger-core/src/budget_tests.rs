@@ -81,6 +81,7 @@ fn the_example_config_sections_parse_when_uncommented() {
         crate::server_config::OtelPrefer::Events
     );
     assert_eq!(config.server.tokens[0].prefix.as_deref(), Some("team-a/"));
+    assert!(!config.server.run_schedules);
 }
 
 #[test]

@@ -264,6 +264,7 @@ pub const EXAMPLE_CONFIG: &str = r#"# tokenledger configuration. Every setting i
 # body_limit_bytes = 8388608    # larger request bodies get 413
 # rate_per_second = 200         # per token (per peer address without tokens); 0 = off
 # rate_burst = 400
+# run_schedules = false         # run `schedule install --backend server` jobs in the collector
 # Bearer tokens, kept as SHA-256 only (`tokenledger serve hash-token`).
 # With none, the server is open: keep it on loopback then.
 # [[server.token]]

@@ -34,6 +34,12 @@ pub trait EventStore: Send + Sync {
     /// key starts with `prefix`, or `None` when this store cannot tell. The
     /// collector rebuilds a cumulative OTLP counter's last value from what it
     /// stored for that series, so a restart never counts a total twice.
+    /// Claims the run of scheduled job `job` due at `due`: `true` for the
+    /// first caller among every collector sharing this store, `false` for
+    /// all later ones, so a job runs once per due time. A claimed run that
+    /// then fails is not retried (at most once: a digest or alert sent twice
+    /// is worse than one missed, which the log reports).
+    fn claim_run(&self, job: &str, due: Timestamp) -> Result<bool>;
     fn totals_by_key_prefix(&self, prefix: &str) -> Result<Option<(TokenCounts, f64)>> {
         let _ = prefix;
         Ok(None)

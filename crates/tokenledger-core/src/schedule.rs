@@ -17,6 +17,9 @@ pub const FILE_NAME: &str = "schedules.toml";
 pub enum Backend {
     Cron,
     Systemd,
+    /// Run by the collector (`tokenledger serve` with `[server]
+    /// run_schedules = true`) over its store; nothing installed here.
+    Server,
 }
 
 impl Backend {
@@ -24,6 +27,7 @@ impl Backend {
         match self {
             Backend::Cron => "cron",
             Backend::Systemd => "systemd",
+            Backend::Server => "server",
         }
     }
 }
@@ -246,6 +250,44 @@ impl Schedules {
         let index = self.schedules.iter().position(|s| s.name == name)?;
         Some(self.schedules.remove(index))
     }
+}
+
+/// Where the file store records claimed runs: `HOME/schedule-runs/`.
+pub const RUNS_DIR: &str = "schedule-runs";
+
+/// Claims the run of `job` due at `due` among the collectors sharing `home`:
+/// creating `HOME/schedule-runs/<job>@<unix seconds>` succeeds for exactly
+/// one of them (`create_new` is atomic), however many race for it. Claims
+/// older than 30 days are removed on the way.
+pub fn claim_run_in(home: &Path, job: &str, due: Timestamp) -> Result<bool> {
+    validate_name(job)?;
+    let dir = home.join(RUNS_DIR);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    let path = dir.join(format!("{job}@{}", due.as_second()));
+    let claimed = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+    {
+        Ok(_) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    let old = due.as_second().saturating_sub(30 * 86_400);
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let at = name.to_str().and_then(|n| n.rsplit_once('@'));
+            if at
+                .and_then(|(_, s)| s.parse::<i64>().ok())
+                .is_some_and(|s| s < old)
+            {
+                // Best effort: a claim left behind only takes a few bytes.
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    Ok(claimed)
 }
 
 #[cfg(test)]

@@ -95,3 +95,19 @@ fn a_malformed_file_is_named() {
     let err = Schedules::load(&path).unwrap_err().to_string();
     assert!(err.contains("schedules.toml"), "{err}");
 }
+
+#[test]
+fn a_run_is_claimed_once_and_old_claims_are_removed() {
+    let home = tempfile::tempdir().unwrap();
+    let due: Timestamp = "2026-03-01T20:00:00Z".parse().unwrap();
+    assert!(claim_run_in(home.path(), "report-daily", due).unwrap());
+    assert!(!claim_run_in(home.path(), "report-daily", due).unwrap());
+    assert!(claim_run_in(home.path(), "alert-check", due).unwrap());
+    let later = due + jiff::SignedDuration::from_hours(24 * 40);
+    assert!(claim_run_in(home.path(), "report-daily", later).unwrap());
+    let left = std::fs::read_dir(home.path().join(RUNS_DIR))
+        .unwrap()
+        .count();
+    assert_eq!(left, 1, "claims older than 30 days are removed");
+    assert!(claim_run_in(home.path(), "../x", due).is_err());
+}

@@ -16,6 +16,9 @@ pub struct ServerConfig {
     pub rate_per_second: f64,
     /// Requests a token may send at once above the sustained rate.
     pub rate_burst: f64,
+    /// Run the home's `schedules.toml` jobs of the `server` backend (or of
+    /// none) inside the collector, over its store.
+    pub run_schedules: bool,
     #[serde(rename = "token")]
     pub tokens: Vec<TokenConfig>,
 }
@@ -27,6 +30,7 @@ impl Default for ServerConfig {
             body_limit_bytes: 8 << 20,
             rate_per_second: 200.0,
             rate_burst: 400.0,
+            run_schedules: false,
             tokens: Vec::new(),
         }
     }

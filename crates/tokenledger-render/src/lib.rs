@@ -12,6 +12,7 @@
 pub mod budget;
 pub mod csv;
 pub mod daily;
+pub mod format;
 pub mod html;
 pub mod json;
 pub mod markdown;

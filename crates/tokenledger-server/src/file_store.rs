@@ -71,6 +71,12 @@ impl EventStore for FileEventStore {
         self.lock().ledger().path().display().to_string()
     }
 
+    fn claim_run(&self, job: &str, due: jiff::Timestamp) -> Result<bool> {
+        let ledger = self.lock().ledger().path().to_path_buf();
+        let home = ledger.parent().unwrap_or(Path::new("."));
+        tokenledger_core::schedule::claim_run_in(home, job, due)
+    }
+
     fn totals_by_key_prefix(&self, prefix: &str) -> Result<Option<(TokenCounts, f64)>> {
         let batches = self.lock().batches();
         let mut tokens = TokenCounts::default();

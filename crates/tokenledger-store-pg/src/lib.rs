@@ -125,6 +125,19 @@ impl EventStore for PgStore {
         self.target.clone()
     }
 
+    fn claim_run(&self, job: &str, due: Timestamp) -> tokenledger_core::Result<bool> {
+        let mut client = self.client()?;
+        // The primary key decides: of two concurrent inserts, the second
+        // waits for the first's commit and then conflicts.
+        let claimed = client
+            .execute(
+                "INSERT INTO scheduled_runs (job, due_s) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&job, &due.as_second()],
+            )
+            .map_err(|e| self.db("claiming a scheduled run", e))?;
+        Ok(claimed == 1)
+    }
+
     fn totals_by_key_prefix(
         &self,
         prefix: &str,

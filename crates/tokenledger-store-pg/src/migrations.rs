@@ -4,11 +4,18 @@
 use postgres::Client;
 
 /// (version, name, SQL). Append only: an applied migration is never edited.
-pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "0001_events",
-    include_str!("../migrations/0001_events.sql"),
-)];
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "0001_events",
+        include_str!("../migrations/0001_events.sql"),
+    ),
+    (
+        2,
+        "0002_scheduled_runs",
+        include_str!("../migrations/0002_scheduled_runs.sql"),
+    ),
+];
 
 /// Taken for the whole transaction, so two servers starting together do not
 /// both apply the same migration: the second waits, then finds it applied.

@@ -347,6 +347,14 @@ fn ends_with_newline(file: &std::fs::File, len: u64) -> bool {
     file.read_exact_at(&mut last, len - 1).is_ok() && last[0] == b'\n'
 }
 
+/// `<path>.tmp.<pid>`: a temp file next to `path` that no other file's
+/// writer and no other process uses.
+fn temp_sibling(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(format!(".tmp.{}", std::process::id()));
+    PathBuf::from(name)
+}
+
 /// [`ledger_key`] hashed, without building the string for the common case:
 /// 128 bits, so that no two of even billions of events collide in practice.
 pub fn identity(event: &UsageEvent) -> u128 {

@@ -198,7 +198,9 @@ pub(super) fn write(
     for p in &packed {
         bytes.extend(postcard::to_stdvec(p).map_err(std::io::Error::other)?);
     }
-    let tmp = path.with_extension("tmp");
+    // Its own name (not `ledger.jsonl.tmp`, which the state and the snapshot
+    // would share) and this process's, so no other writer's temp file is hit.
+    let tmp = super::temp_sibling(path);
     std::fs::write(&tmp, &bytes)?;
     std::fs::rename(&tmp, path)
 }

@@ -199,7 +199,9 @@ impl SyncState {
     /// acknowledges are durable: a crash leaves the old state or the new one.
     pub(super) fn save(&mut self, path: &Path, ledger: &Path) -> Result<()> {
         self.ledger = Stamp::of(ledger);
-        let tmp = path.with_extension("tmp");
+        // Its own name (not `ledger.jsonl.tmp`, which the state and the snapshot
+        // would share) and this process's, so no other writer's temp file is hit.
+        let tmp = super::temp_sibling(path);
         let mut bytes = MAGIC.to_vec();
         bytes.extend(
             postcard::to_stdvec(self).map_err(|e| Error::io(path, std::io::Error::other(e)))?,

@@ -1,5 +1,6 @@
 //! `GET /v1/report`: the CLI's report over the collector's store, with the
-//! same query (parameters named as the flags) and the same JSON contract.
+//! same query (parameters named as the flags) and the same JSON contract;
+//! `format=text|csv|markdown|html|png` renders it with the CLI's renderers.
 
 use crate::app::{AppState, Need};
 use crate::error::ApiError;
@@ -9,6 +10,8 @@ use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokenledger_core::report_query::ReportQuery;
+use tokenledger_render::format::ReportFormat;
+use tokenledger_render::text::TextStyle;
 
 pub async fn get(
     State(state): State<Arc<AppState>>,
@@ -20,19 +23,42 @@ pub async fn get(
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
             .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))?;
-    let pairs = pairs
-        .iter()
-        .filter(|(k, v)| !(k == "format" && v == "json"));
-    let query = ReportQuery::from_pairs(pairs.map(|(k, v)| (k.as_str(), v.as_str())))
-        .map_err(ApiError::bad_request)?;
-    let spec = query
+    // `format` picks the renderer; the rest is the report's question.
+    let mut format = ReportFormat::Json;
+    let mut rest = Vec::with_capacity(pairs.len());
+    for (name, value) in &pairs {
+        if name == "format" {
+            format = ReportFormat::parse(value).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "format {value:?}: use json, text, csv, markdown, html or png"
+                ))
+            })?;
+        } else {
+            rest.push((name.as_str(), value.as_str()));
+        }
+    }
+    let query = ReportQuery::from_pairs(rest).map_err(ApiError::bad_request)?;
+    let mut spec = query
         .spec(
             state.report_tz.as_deref(),
             state.prefer,
             jiff::Timestamp::now(),
         )
         .map_err(ApiError::bad_request)?;
+    // The charts' groupings ride along in the same pass, as in the CLI.
+    for extra in format.chart_groupings(false) {
+        if !spec.groupings.contains(&extra) {
+            spec.groupings.push(extra);
+        }
+    }
     let data = super::scoped_report(&state, spec, &principal).await?;
-    let body = tokenledger_render::json::render(&data);
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+    // No terminal at the other end to ask: plain text, the client's width.
+    let style = TextStyle {
+        color: false,
+        width: None,
+    };
+    let body = format
+        .render(&data, &style)
+        .map_err(|e| ApiError::bad_request(format!("format png: {e}")))?;
+    Ok(([(header::CONTENT_TYPE, format.content_type())], body).into_response())
 }

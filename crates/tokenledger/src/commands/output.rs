@@ -1,20 +1,22 @@
-//! Where a report goes: stdout, or `--output FILE` replaced atomically; and
-//! which extra groupings each format's charts need from the report engine.
+//! Where a report goes: stdout, or `--output FILE` replaced atomically.
 
 use crate::cli::Format;
 use crate::context::invalid;
 use anyhow::Context as _;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use tokenledger_core::query::GroupKey;
+use tokenledger_render::format::ReportFormat;
 
-/// The groupings the format's charts draw from (the daily digest has its own).
-pub fn chart_groupings(format: Format, daily: bool) -> Vec<Vec<GroupKey>> {
+/// The report renderers' name for `--format` (their table of formats is
+/// shared with the collector).
+pub fn report_format(format: Format) -> ReportFormat {
     match format {
-        Format::Text if !daily => tokenledger_render::text::chart_groupings(),
-        Format::Html => tokenledger_render::html::groupings(),
-        Format::Png => tokenledger_render::png::groupings(),
-        _ => Vec::new(),
+        Format::Text => ReportFormat::Text,
+        Format::Json => ReportFormat::Json,
+        Format::Csv => ReportFormat::Csv,
+        Format::Markdown => ReportFormat::Markdown,
+        Format::Html => ReportFormat::Html,
+        Format::Png => ReportFormat::Png,
     }
 }
 

@@ -64,7 +64,7 @@ impl Remote {
         Ok(Remote { base, agent, token })
     }
 
-    fn call(&self, path: &str, body: Option<&[u8]>) -> Result<String, Failure> {
+    fn call(&self, path: &str, body: Option<&[u8]>) -> Result<Vec<u8>, Failure> {
         let url = format!("{}{path}", self.base);
         let auth = self.token.as_ref().map(|t| format!("Bearer {t}"));
         let response = match body {
@@ -92,11 +92,12 @@ impl Remote {
             .body_mut()
             .with_config()
             .limit(256 << 20)
-            .read_to_string()
+            .read_to_vec()
             .map_err(|e| Failure::Unreachable(format!("{url}: reading the answer: {e}")))?;
         if status == 200 {
             return Ok(text);
         }
+        let text = String::from_utf8_lossy(&text).into_owned();
         let reason = serde_json::from_str::<Value>(&text)
             .ok()
             .and_then(|v| v["error"].as_str().map(str::to_string))
@@ -110,7 +111,8 @@ impl Remote {
     }
 
     /// `GET /v1/report` with `pairs` as the query; the JSON contract as sent.
-    pub fn report(&self, pairs: &[(&str, String)]) -> anyhow::Result<String> {
+    /// The report as the collector renders it (a PNG is bytes, not text).
+    pub fn report(&self, pairs: &[(&str, String)]) -> anyhow::Result<Vec<u8>> {
         let query: String = pairs
             .iter()
             .map(|(k, v)| format!("{k}={}", encode(v)))
@@ -150,6 +152,7 @@ impl Remote {
 
     fn post(&self, body: &[u8], delivered: &mut Delivered) -> Result<(), Failure> {
         let text = self.call("/v1/events", Some(body))?;
+        let text = String::from_utf8_lossy(&text);
         let answer: Value = serde_json::from_str(&text)
             .map_err(|e| Failure::Refused(format!("unexpected answer {text:?}: {e}")))?;
         delivered.accepted += answer["accepted"].as_u64().unwrap_or(0);
@@ -260,7 +263,7 @@ impl CollectorLookup for CollectorQuery {
             .remote
             .report(&[("session", claude_session_id.to_string())])
             .ok()?;
-        let doc: Value = serde_json::from_str(&text).ok()?;
+        let doc: Value = serde_json::from_slice(&text).ok()?;
         let totals = doc.get("totals")?;
         let count = |key: &str| totals.get(key).and_then(Value::as_u64).unwrap_or(0);
         if count("events") == 0 {

@@ -78,6 +78,8 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
                 )));
             }
         };
+    let jobs_store = store.clone();
+    let run_schedules = server.run_schedules;
     let options = ServeOptions {
         listen,
         store,
@@ -86,7 +88,16 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
         prefer: ctx.config.merge.prefer,
         report_tz: ctx.config.report.tz.clone(),
     };
-    tokenledger_server::serve(options)?;
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        // Dropping the sender when the server stops ends the scheduler's wait.
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        if run_schedules {
+            scope.spawn(move || super::serve_jobs::run(ctx, jobs_store.as_ref(), &stopped));
+        }
+        let served = tokenledger_server::serve(options);
+        drop(stop);
+        Ok(served?)
+    })?;
     if let Some(file) = file
         && let Err(e) = file.save_snapshot()
     {

@@ -23,6 +23,7 @@ mod schedule;
 mod send;
 mod serve;
 mod serve_crash;
+mod serve_jobs;
 mod serve_otlp;
 mod serve_pg;
 mod sources;

@@ -76,10 +76,63 @@ fn an_outage_loses_nothing_and_doubles_nothing() {
     assert_eq!(report["totals"]["input_tokens"], 600);
     assert_eq!(report["totals"]["sessions"], 3);
     assert_eq!(report["rows"][0]["agent"], "ci");
+    remote_formats(&agent, &server, &url);
     drop(server);
     agent
         .run(&["report", "--remote", &url, "--format", "json"])
         .code(1)
         .stderr(predicates::str::contains("unreachable"));
-    agent.run(&["report", "--remote", &url]).code(2);
+    agent
+        .run(&["report", "daily", "--remote", &url])
+        .code(2)
+        .stderr(predicates::str::contains("cannot be used with"));
+}
+
+/// Every format comes back rendered by the collector (with the CLI's
+/// renderers) and printed as it came.
+fn remote_formats(agent: &TestContext, server: &Server, url: &str) {
+    let stdout = |ctx: &TestContext, args: &[&str]| {
+        let out = ctx.cmd().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    for format in ["csv", "markdown"] {
+        let remote = stdout(
+            agent,
+            &[
+                "report", "--remote", url, "--format", format, "--by", "agent",
+            ],
+        );
+        let (status, served) = server.get(&format!("/v1/report?by=agent&format={format}"));
+        assert_eq!(status, 200, "{served}");
+        assert_eq!(String::from_utf8_lossy(&remote), served, "{format}");
+    }
+    let csv = server.get("/v1/report?by=agent&format=csv").1;
+    assert!(csv.contains("\nci,600,30,"), "{csv}");
+    let (status, reason) = server.get("/v1/report?format=pdf");
+    assert!(
+        status == 400 && reason.contains("use json, text"),
+        "{reason}"
+    );
+    let text = stdout(agent, &["report", "--remote", url, "--by", "agent"]);
+    let text = String::from_utf8_lossy(&text);
+    assert!(text.contains("ci") && !text.contains('\x1b'), "{text}");
+    let html = stdout(agent, &["report", "--remote", url, "--format", "html"]);
+    assert!(
+        String::from_utf8_lossy(&html).contains("<svg"),
+        "the charts are drawn"
+    );
+    let png = agent.dir.path().join("chart.png");
+    let png_arg = png.to_str().unwrap();
+    stdout(
+        agent,
+        &[
+            "report", "--remote", url, "--format", "png", "--output", png_arg,
+        ],
+    );
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
 }

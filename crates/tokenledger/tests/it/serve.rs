@@ -24,10 +24,21 @@ impl Server {
     }
 
     pub fn start_on(ctx: &TestContext, listen: &str, args: &[&str]) -> Server {
+        Server::start_env(ctx, listen, args, &[])
+    }
+
+    /// With extra environment variables (delivery secrets, the scheduler's clock).
+    pub fn start_env(
+        ctx: &TestContext,
+        listen: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let mut child = ctx
             .std_cmd()
             .args(["serve", "--listen", listen])
             .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

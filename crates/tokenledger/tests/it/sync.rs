@@ -275,7 +275,14 @@ fn a_missing_stale_or_damaged_snapshot_changes_no_figure() {
     let mut event: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
     event["dedupe_key"] = "cc:msg_EXTRA:req_EXTRA".into();
     append(&t.home.join("ledger.jsonl"), &format!("{event}\n"));
-    assert_eq!(totals(&t, &root)["events"], 19);
+    let out = run(&t, &root, &["report", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["totals"]["events"],
+        19,
+        "{doc}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Codex and OpenClaw records need their file's earlier lines: a changed

@@ -82,6 +82,8 @@ pub struct Common {
 pub enum BackendChoice {
     Cron,
     Systemd,
+    /// Installs nothing: `tokenledger serve` runs it (`[server] run_schedules = true`)
+    Server,
 }
 
 /// The binaries can be replaced (tests, unusual systems) without touching PATH.
@@ -97,6 +99,7 @@ pub fn run(ctx: &Context, args: ScheduleArgs) -> anyhow::Result<ExitCode> {
             let backend = match install.backend {
                 Some(BackendChoice::Cron) => Backend::Cron,
                 Some(BackendChoice::Systemd) => Backend::Systemd,
+                Some(BackendChoice::Server) => Backend::Server,
                 None if systemd::available() => Backend::Systemd,
                 None => Backend::Cron,
             };
@@ -114,6 +117,15 @@ pub fn run(ctx: &Context, args: ScheduleArgs) -> anyhow::Result<ExitCode> {
             let installed = match backend {
                 Backend::Cron => cron::install(&job)?,
                 Backend::Systemd => systemd::install(&job)?,
+                Backend::Server => {
+                    if !ctx.config.server.run_schedules {
+                        crate::context::warn(&format!(
+                            "the collector runs this only with `run_schedules = true` in [server] in {}",
+                            ctx.config_path.display()
+                        ));
+                    }
+                    false
+                }
             };
             if change != Change::Unchanged {
                 all.save(&path)?;
@@ -186,7 +198,7 @@ fn uninstall(schedule: &Schedule) -> anyhow::Result<()> {
     match schedule.backend {
         Some(Backend::Cron) => cron::remove(&schedule.name).map(|_| ()),
         Some(Backend::Systemd) => systemd::remove(&schedule.name).map(|_| ()),
-        None => Ok(()),
+        Some(Backend::Server) | None => Ok(()),
     }
 }
 
@@ -204,6 +216,8 @@ fn list(all: &Schedules) {
             let installed = match s.backend {
                 Some(Backend::Cron) => cron::is_installed(&s.name),
                 Some(Backend::Systemd) => systemd::is_installed(&s.name),
+                // Nothing to find installed: the collector reads the definition.
+                Some(Backend::Server) => Some(true),
                 None => Some(false),
             };
             [
