@@ -99,31 +99,24 @@ impl Context {
             return Ok(live);
         }
         let state = SyncState::load(&ledger.state_path(), ledger.path());
-        let changed: Vec<bool> = live.iter().map(|s| !state.unchanged(s.kind())).collect();
+        // A source never synced and absent here has nothing new to read.
+        let changed: Vec<bool> = live
+            .iter()
+            .map(|s| !state.unchanged(s.kind()) && s.detected())
+            .collect();
         // Event identities matter only where held events meet newly read ones.
         let loaded = ledger.load_with(changed.contains(&true))?;
         for warning in &loaded.warnings {
             warn(warning);
         }
-        // Sized up front: growing vectors of events step by step cost more
-        // than the rest of a report after a sync.
-        let mut counts: std::collections::HashMap<SourceKind, usize> = Default::default();
-        for event in &loaded.events {
-            *counts.entry(event.source).or_default() += 1;
-        }
-        let mut by_kind: std::collections::HashMap<SourceKind, Vec<_>> = counts
-            .into_iter()
-            .map(|(kind, n)| (kind, Vec::with_capacity(n)))
-            .collect();
-        for event in loaded.events {
-            by_kind.entry(event.source).or_default().push(event);
-        }
+        // Shared, not split by kind: each source picks out its own, and
+        // moving every event into per-kind vectors cost more than that.
+        let held = std::sync::Arc::new(loaded.events);
         Ok(live
             .into_iter()
             .zip(changed)
             .map(|(source, changed)| {
                 let kind = source.kind();
-                let held = std::sync::Arc::new(by_kind.remove(&kind).unwrap_or_default());
                 let resume = if changed {
                     state.resume(kind)
                 } else {
@@ -131,7 +124,7 @@ impl Context {
                 };
                 Box::new(SyncedSource::new(
                     source,
-                    held,
+                    std::sync::Arc::clone(&held),
                     ledger.path().to_path_buf(),
                     changed,
                     resume,

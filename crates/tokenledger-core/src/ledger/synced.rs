@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 pub struct SyncedSource {
     live: Box<dyn Source + Send + Sync>,
-    /// The ledger's events of this source's kind.
+    /// The ledger's events (of every kind: this source reads its own).
     held: Arc<Vec<UsageEvent>>,
     ledger_path: PathBuf,
     /// False when nothing changed since the last sync: the ledger is the whole answer.
@@ -48,7 +48,8 @@ impl Source for SyncedSource {
     }
 
     fn detected(&self) -> bool {
-        !self.held.is_empty() || self.live.detected()
+        let kind = self.live.kind();
+        self.held.iter().any(|e| e.source == kind) || self.live.detected()
     }
 
     /// A session's state is the agent's now, never something the ledger keeps.
@@ -61,7 +62,11 @@ impl Source for SyncedSource {
         window: &TimeWindow,
         sink: &mut (dyn FnMut(&UsageEvent) + Send),
     ) -> Result<SourceScan> {
-        let held_in_window = self.held.iter().filter(|e| window.contains(e.timestamp));
+        let kind = self.live.kind();
+        let held_in_window = self
+            .held
+            .iter()
+            .filter(|e| e.source == kind && window.contains(e.timestamp));
         if !self.live_changed {
             let mut scan = SourceScan {
                 files: vec![self.ledger_path.clone()],
