@@ -49,14 +49,33 @@ impl Context {
         }
     }
 
-    /// The sources a report reads: `selection` names them (`register`,
+    /// The sources a command reads: `selection` names them (`register`,
     /// `claude-code`, `codex`, `openclaw`); empty means every detected one.
+    /// Every event keeps its identity (dedupe key), as `migrate` needs.
     pub fn sources(
         &self,
         selection: &[String],
     ) -> anyhow::Result<Vec<Box<dyn Source + Send + Sync>>> {
+        self.sources_with(selection, true)
+    }
+
+    /// [`Context::sources`] for aggregating only: events the ledger alone
+    /// answers for may come without their dedupe keys, which a total never
+    /// looks at (and allocating them was a fifth of a report after a sync).
+    pub fn report_sources(
+        &self,
+        selection: &[String],
+    ) -> anyhow::Result<Vec<Box<dyn Source + Send + Sync>>> {
+        self.sources_with(selection, false)
+    }
+
+    fn sources_with(
+        &self,
+        selection: &[String],
+        keys: bool,
+    ) -> anyhow::Result<Vec<Box<dyn Source + Send + Sync>>> {
         let mut all: Vec<Box<dyn Source + Send + Sync>> = vec![Box::new(self.register())];
-        all.extend(self.synced_agent_sources()?);
+        all.extend(self.synced_agent_sources(keys)?);
         // Task ids from the CLEO hooks and `session end` (task-links.jsonl).
         let (all, warnings) = tokenledger_cleo::source::attribute(all, &self.home);
         warnings.iter().for_each(|w| warn(w));
@@ -92,7 +111,10 @@ impl Context {
 
     /// The agents' logs seen through the ledger once `sync` has run: synced
     /// events survive the agents' cleanup, and unchanged logs are not re-read.
-    fn synced_agent_sources(&self) -> anyhow::Result<Vec<Box<dyn Source + Send + Sync>>> {
+    fn synced_agent_sources(
+        &self,
+        keys: bool,
+    ) -> anyhow::Result<Vec<Box<dyn Source + Send + Sync>>> {
         let live = self.live_agent_sources();
         let ledger = Ledger::in_home(&self.home);
         if !ledger.exists() {
@@ -105,7 +127,7 @@ impl Context {
             .map(|s| !state.unchanged(s.kind()) && s.detected())
             .collect();
         // Event identities matter only where held events meet newly read ones.
-        let loaded = ledger.load_with(changed.contains(&true))?;
+        let loaded = ledger.load_with(keys || changed.contains(&true))?;
         for warning in &loaded.warnings {
             warn(warning);
         }

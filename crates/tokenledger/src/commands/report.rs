@@ -66,7 +66,7 @@ pub fn run_on(
     let (tz, tz_name) = (spec.tz.clone(), spec.tz_name.clone());
     let owned = match store {
         Some(_) => Vec::new(),
-        None => ctx.sources(&args.source)?,
+        None => ctx.report_sources(&args.source)?,
     };
     let sources: Vec<&dyn Source> = owned.iter().map(|s| s.as_ref() as &dyn Source).collect();
     let events = match store {
