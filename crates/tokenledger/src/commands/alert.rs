@@ -110,7 +110,7 @@ fn check(
     let now = Timestamp::now();
     let owned = match store {
         Some(_) => Vec::new(),
-        None => ctx.sources(&[])?,
+        None => ctx.report_sources(&[])?,
     };
     let sources: Vec<&dyn Source> = owned.iter().map(|s| s.as_ref() as &dyn Source).collect();
     let events = match store {

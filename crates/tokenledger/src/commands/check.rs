@@ -10,7 +10,7 @@ use tokenledger_core::source::Source;
 
 /// Exit 0 when every session agrees within 1%, 1 when some do not.
 pub fn run(ctx: &Context, args: &ReportArgs, window: &TimeWindow) -> anyhow::Result<ExitCode> {
-    let owned = ctx.sources(&args.source)?;
+    let owned = ctx.report_sources(&args.source)?;
     let register = ctx.register();
     let logs: Vec<&dyn Source> = owned
         .iter()
