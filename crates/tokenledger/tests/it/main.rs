@@ -26,6 +26,7 @@ mod serve_crash;
 mod serve_jobs;
 mod serve_otlp;
 mod serve_pg;
+mod serve_routes;
 mod sources;
 mod sync;
 
