@@ -7,6 +7,7 @@ CONNECTIONS concurrent keep-alive connections, then checks the report counts
 every event exactly once. Prints events/s and p50/p99 batch latency.
 
 Usage: bench/server_load.py [EVENTS=200000] [BATCH=500] [CONNECTIONS=4]
+       (TOKENLEDGER_STORE=postgres://... measures the PostgreSQL store instead)
 (build first: cargo build --release -p tokenledger; TOKENLEDGER_BIN picks another binary)
 """
 
@@ -45,7 +46,8 @@ def body(batch):
 def main():
     home = tempfile.mkdtemp(prefix="tl-bench-")
     env = dict(os.environ, TOKENLEDGER_HOME=home, TOKENLEDGER_CONFIG=os.path.join(home, "none.toml"))
-    server = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0"], env=env,
+    store = ["--store", os.environ["TOKENLEDGER_STORE"]] if os.environ.get("TOKENLEDGER_STORE") else []
+    server = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", *store], env=env,
                               stderr=subprocess.PIPE, text=True)
     try:
         line = server.stderr.readline()
