@@ -74,7 +74,17 @@ fn stored_keys(ctx: &TestContext) -> HashMap<String, usize> {
 }
 
 fn check(ctx: &TestContext, acked: &[String]) {
-    let stored = stored_keys(ctx);
+    check_stored(ctx, acked, stored_keys(ctx), &[]);
+}
+
+/// `stored` (each key and how often it is stored) holds every acknowledged
+/// key exactly once, and a server restarted with `args` counts just that.
+fn check_stored(
+    ctx: &TestContext,
+    acked: &[String],
+    stored: HashMap<String, usize>,
+    args: &[&str],
+) {
     assert!(
         !acked.is_empty(),
         "no batch was acknowledged before the stop"
@@ -88,7 +98,7 @@ fn check(ctx: &TestContext, acked: &[String]) {
     }
     assert!(stored.values().all(|&n| n == 1), "a key is stored twice");
     // And the restarted server counts exactly what is stored.
-    let server = Server::start(ctx);
+    let server = Server::start_with(ctx, args);
     assert_eq!(
         server.report("")["totals"]["events"].as_u64(),
         Some(stored.len() as u64)
@@ -114,4 +124,33 @@ fn sigterm_drains_requests_in_flight() {
     let acked = load(&url, move || *seen.lock().unwrap() = Some(server.stop()));
     assert!(status.lock().unwrap().unwrap().success());
     check(&ctx, &acked);
+}
+
+/// The same on PostgreSQL: a batch is acknowledged only after its
+/// transaction committed.
+#[test]
+fn sigkill_under_load_on_postgres_loses_no_acknowledged_event() {
+    let Some(db) = tokenledger_store_pg::test_support::TestDb::create("serve_sigkill") else {
+        return;
+    };
+    let ctx = TestContext::new();
+    let args = ["--store", db.url.as_str()];
+    let server = Server::start_with(&ctx, &args);
+    let url = server.url.clone();
+    let acked = load(&url, move || server.kill9());
+    let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    let stored: HashMap<String, usize> = client
+        .query(
+            "SELECT dedupe_key, count(*) FROM events GROUP BY dedupe_key",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let key: Option<String> = row.get(0);
+            let count: i64 = row.get(1);
+            (key.unwrap_or_default(), count as usize)
+        })
+        .collect();
+    check_stored(&ctx, &acked, stored, &args);
 }
