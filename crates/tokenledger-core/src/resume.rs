@@ -124,15 +124,22 @@ impl FileMark {
     }
 }
 
-fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
+/// A file's modification time in nanoseconds, as every stamp compares it.
+pub(crate) fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
     i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec())
 }
 
+/// Fingerprint of the (up to) `span` bytes before `end`: a file replaced or
+/// rewritten in place rarely keeps the same bytes there.
+pub(crate) fn hash_before(file: &File, end: u64, span: u64) -> std::io::Result<u64> {
+    let start = end.saturating_sub(span);
+    let mut buf = vec![0u8; (end - start) as usize];
+    file.read_exact_at(&mut buf, start)?;
+    Ok(xxhash_rust::xxh3::xxh3_64(&buf))
+}
+
 fn tail_hash(file: &File, offset: u64) -> Option<u64> {
-    let start = offset.saturating_sub(TAIL);
-    let mut buf = vec![0u8; (offset - start) as usize];
-    file.read_exact_at(&mut buf, start).ok()?;
-    Some(xxhash_rust::xxh3::xxh3_64(&buf))
+    hash_before(file, offset, TAIL).ok()
 }
 
 /// Just after the last newline in `file[..end]`, or 0.

@@ -6,7 +6,7 @@
 //! two batches: every insert takes the ledger's lock and, when the file is
 //! not where this writer left it, reloads it before checking keys.
 
-use super::{Ledger, ledger_key};
+use super::{Ledger, identity};
 use crate::error::{Error, Result};
 use crate::event::UsageEvent;
 use crate::event_store::Inserted;
@@ -135,10 +135,6 @@ impl HeldLedger {
         self.mark = self.current_mark()?;
         Ok(())
     }
-}
-
-fn identity(event: &UsageEvent) -> u128 {
-    xxhash_rust::xxh3::xxh3_128(ledger_key(event).as_bytes())
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::event::{SourceKind, TokenCounts, UsageEvent};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -227,8 +227,5 @@ impl<'e> Names<'e> {
 }
 
 fn tail_hash(file: &File, end: u64) -> Option<u64> {
-    let start = end.saturating_sub(TAIL);
-    let mut buf = vec![0u8; (end - start) as usize];
-    file.read_exact_at(&mut buf, start).ok()?;
-    Some(xxhash_rust::xxh3::xxh3_64(&buf))
+    crate::resume::hash_before(file, end, TAIL).ok()
 }

@@ -35,7 +35,7 @@ impl Stamp {
         let meta = std::fs::metadata(path).ok()?;
         Some(Stamp {
             len: meta.len(),
-            mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
+            mtime_ns: crate::resume::mtime_ns(&meta),
             ino: meta.ino(),
         })
     }

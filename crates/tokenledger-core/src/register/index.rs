@@ -95,10 +95,7 @@ fn key_hash(key: &str) -> u64 {
 
 /// Fingerprint of the bytes just before `len`, to notice a register replaced by another.
 fn tail_hash(register: &File, len: u64) -> std::io::Result<u64> {
-    let start = len.saturating_sub(64);
-    let mut buf = vec![0u8; (len - start) as usize];
-    register.read_exact_at(&mut buf, start)?;
-    Ok(xxh3_64(&buf))
+    crate::resume::hash_before(register, len, 64)
 }
 
 impl KeyIndex {
