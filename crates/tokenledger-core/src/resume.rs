@@ -72,7 +72,7 @@ impl Resume {
         if meta.ino() != mark.ino {
             return ReadFrom::Offset(0);
         }
-        if meta.len() == mark.size && mtime_ns(&meta) == mark.mtime_ns {
+        if mark.matches(&meta) {
             return ReadFrom::Nothing;
         }
         if meta.len() < mark.offset {
@@ -93,19 +93,31 @@ impl Resume {
     /// what a source that cannot start mid-file must read.
     pub fn changed(&self, files: &[PathBuf]) -> Vec<FileRead> {
         use rayon::prelude::*;
+        // One `stat` each: a file read whole needs no resume point checked.
         files
             .par_iter()
-            .filter(|path| self.read_from(path) != ReadFrom::Nothing)
-            .map(|path| FileRead {
-                path: path.clone(),
-                from: 0,
-                to: std::fs::metadata(path).map_or(0, |m| m.len()),
+            .filter_map(|path| {
+                let meta = std::fs::metadata(path).ok();
+                let mark = self.marks.get(path);
+                match (meta, mark) {
+                    (Some(meta), Some(mark)) if mark.matches(&meta) => None,
+                    (meta, _) => Some(FileRead {
+                        path: path.clone(),
+                        from: 0,
+                        to: meta.map_or(0, |m| m.len()),
+                    }),
+                }
             })
             .collect()
     }
 }
 
 impl FileMark {
+    /// The file is as this sync left it: same inode, length and mtime.
+    fn matches(&self, meta: &std::fs::Metadata) -> bool {
+        meta.ino() == self.ino && meta.len() == self.size && mtime_ns(meta) == self.mtime_ns
+    }
+
     /// The mark of a file of which the first `read_to` bytes were read.
     /// `None` when the file cannot be opened any more (it will be read whole
     /// next time, which is safe).
