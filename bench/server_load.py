@@ -4,7 +4,8 @@
 Starts the collector (release build) on a free loopback port in a fresh
 temporary home, posts EVENTS normalized events in batches of BATCH over
 CONNECTIONS concurrent keep-alive connections, then checks the report counts
-every event exactly once. Prints events/s and p50/p99 batch latency.
+every event exactly once. Prints events/s, p50/p99 batch latency, and the
+server's resident memory (VmRSS) at start, at its peak under load and after.
 
 Usage: bench/server_load.py [EVENTS=200000] [BATCH=500] [CONNECTIONS=4]
        (TOKENLEDGER_STORE=postgres://... measures the PostgreSQL store instead)
@@ -43,6 +44,20 @@ def body(batch):
     return json.dumps(events).encode()
 
 
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def sample_rss(pid, samples, stop):
+    while not stop.is_set():
+        samples.append(rss_mib(pid))
+        stop.wait(0.2)
+
+
 def main():
     home = tempfile.mkdtemp(prefix="tl-bench-")
     env = dict(os.environ, TOKENLEDGER_HOME=home, TOKENLEDGER_CONFIG=os.path.join(home, "none.toml"))
@@ -73,6 +88,9 @@ def main():
                     if response.status != 200 or json.loads(text)["accepted"] != BATCH:
                         failures.append((response.status, text[:200]))
 
+        rss_start, rss_samples, rss_stop = rss_mib(server.pid), [], threading.Event()
+        sampler = threading.Thread(target=sample_rss, args=(server.pid, rss_samples, rss_stop))
+        sampler.start()
         started = time.perf_counter()
         threads = [threading.Thread(target=worker) for _ in range(CONNECTIONS)]
         for t in threads:
@@ -80,14 +98,19 @@ def main():
         for t in threads:
             t.join()
         wall = time.perf_counter() - started
+        rss_stop.set()
+        sampler.join()
         conn = http.client.HTTPConnection(host, int(port), timeout=120)
         conn.request("GET", "/v1/report")
         events = json.loads(conn.getresponse().read())["totals"]["events"]
+        rss_end = rss_mib(server.pid)
         latencies.sort()
         pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
         print(f"{len(bodies) * BATCH} events in batches of {BATCH} over {CONNECTIONS} connections: "
               f"{wall:.2f} s, {len(bodies) * BATCH / wall:,.0f} events/s, "
               f"batch p50 {pick(0.50):.1f} ms, p99 {pick(0.99):.1f} ms; report counts {events}")
+        print(f"server RSS: {rss_start:.1f} MiB at start, {max(rss_samples, default=0):.1f} MiB peak "
+              f"under load, {rss_end:.1f} MiB after the report")
         if failures or events != len(bodies) * BATCH:
             print(f"FAILED: {failures[:3]}", file=sys.stderr)
             sys.exit(1)

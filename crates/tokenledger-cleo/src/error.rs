@@ -4,11 +4,12 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CleoError {
-    #[error("{path}: {source}")]
+    /// The cause is part of the message and deliberately not a `source`:
+    /// error chains printed with `{:#}` would name it twice.
+    #[error("{path}: {cause}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("invalid {field}: {message}")]
     Invalid {
@@ -23,7 +24,7 @@ impl CleoError {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         CleoError::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 

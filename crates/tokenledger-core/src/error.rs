@@ -4,11 +4,12 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
+    /// The cause is part of the message and deliberately not a `source`:
+    /// error chains printed with `{:#}` would name it twice.
+    #[error("{path}: {cause}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error(
         "{path} is a directory, not a register file; point --home or TOKENLEDGER_HOME elsewhere or remove the directory"
@@ -16,6 +17,10 @@ pub enum Error {
     RegisterIsDirectory { path: PathBuf },
     #[error("{path} is read-only; fix its permissions (chmod u+w) or choose another --home")]
     ReadOnly { path: PathBuf },
+    #[error(
+        "{path} is on a read-only file system; remount it read-write or choose another --home"
+    )]
+    ReadOnlyFileSystem { path: PathBuf },
     #[error("invalid {field}: {message}")]
     InvalidField {
         field: &'static str,
@@ -34,12 +39,14 @@ pub enum Error {
 impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         let path = path.into();
-        if source.kind() == std::io::ErrorKind::PermissionDenied
-            || source.raw_os_error() == Some(30 /* EROFS */)
-        {
-            return Error::ReadOnly { path };
+        match source.kind() {
+            std::io::ErrorKind::PermissionDenied => Error::ReadOnly { path },
+            std::io::ErrorKind::ReadOnlyFilesystem => Error::ReadOnlyFileSystem { path },
+            _ => Error::Io {
+                path,
+                cause: source,
+            },
         }
-        Error::Io { path, source }
     }
 
     pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {

@@ -1,16 +1,18 @@
 //! The embedded file store: the home's `ledger.jsonl`, held open by the
 //! collector. Inserts go through the ledger's lock and are durable before
-//! they are acknowledged; reports run the core report engine over the
-//! events held in memory, one source per kind, so the usual merge rules
-//! (log or register first) apply as they do to a local report.
+//! they are acknowledged. Only the events' identities stay in memory; a
+//! report reads the ledger (its binary snapshot plus the lines after it)
+//! and runs the core report engine over it, one source per kind, so the
+//! usual merge rules (log or register first) apply as they do locally.
 
 use crate::otlp::prefer::OtelShadow;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 use tokenledger_core::error::Result;
 use tokenledger_core::event::{SourceKind, TokenCounts, UsageEvent};
 use tokenledger_core::event_store::{EventStore, Inserted};
-use tokenledger_core::ledger::{HeldLedger, Ledger};
+use tokenledger_core::ledger::{HeldLedger, Ledger, LedgerEvents};
 use tokenledger_core::pricing::PriceTable;
 use tokenledger_core::query::TimeWindow;
 use tokenledger_core::report::{self, ReportData, ReportSpec};
@@ -19,14 +21,24 @@ use tokenledger_core::source::{Source, SourceScan};
 
 pub struct FileEventStore {
     held: Mutex<HeldLedger>,
+    /// A copy of the ledger's location, so reports never wait for inserts.
+    ledger: Ledger,
     otel_prefer: OtelPrefer,
+    /// Events accepted since the snapshot was last written: past
+    /// [`SNAPSHOT_EVERY`], the next report writes it, so that reports keep
+    /// decoding most of the ledger instead of parsing it.
+    unsnapshotted: AtomicU64,
 }
+
+const SNAPSHOT_EVERY: u64 = 50_000;
 
 impl FileEventStore {
     pub fn open(home: &Path, otel_prefer: OtelPrefer) -> Result<FileEventStore> {
         Ok(FileEventStore {
             held: Mutex::new(HeldLedger::open(Ledger::in_home(home))?),
+            ledger: Ledger::in_home(home),
             otel_prefer,
+            unsnapshotted: AtomicU64::new(0),
         })
     }
 
@@ -40,11 +52,31 @@ impl FileEventStore {
     fn lock(&self) -> MutexGuard<'_, HeldLedger> {
         self.held.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    fn load(&self) -> Result<LedgerEvents> {
+        let loaded = self.ledger.load()?;
+        // Only the caller that takes the count writes, so two reports never
+        // write the same temp file.
+        let pending = self.unsnapshotted.load(Ordering::Relaxed);
+        if pending >= SNAPSHOT_EVERY
+            && self
+                .unsnapshotted
+                .compare_exchange(pending, 0, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            // A snapshot only buys speed; the ledger is the record.
+            let _ = self.ledger.write_snapshot(&loaded);
+        }
+        Ok(loaded)
+    }
 }
 
 impl EventStore for FileEventStore {
     fn insert(&self, events: &[UsageEvent]) -> Result<Inserted> {
-        self.lock().insert(events)
+        let inserted = self.lock().insert(events)?;
+        self.unsnapshotted
+            .fetch_add(inserted.accepted, Ordering::Relaxed);
+        Ok(inserted)
     }
 
     fn report(
@@ -53,13 +85,13 @@ impl EventStore for FileEventStore {
         prices: &PriceTable,
         now: jiff::Timestamp,
     ) -> Result<ReportData> {
-        let batches = self.lock().batches();
-        let shadow = OtelShadow::new(self.otel_prefer, batches.iter().flat_map(|b| b.iter()));
+        let loaded = self.load()?;
+        let shadow = OtelShadow::new(self.otel_prefer, loaded.events.iter());
         let sources: Vec<Held<'_>> = SourceKind::ALL
             .into_iter()
             .map(|kind| Held {
                 kind,
-                batches: &batches,
+                events: &loaded.events,
                 shadow: &shadow,
             })
             .collect();
@@ -68,20 +100,19 @@ impl EventStore for FileEventStore {
     }
 
     fn describe(&self) -> String {
-        self.lock().ledger().path().display().to_string()
+        self.ledger.path().display().to_string()
     }
 
     fn claim_run(&self, job: &str, due: jiff::Timestamp) -> Result<bool> {
-        let ledger = self.lock().ledger().path().to_path_buf();
-        let home = ledger.parent().unwrap_or(Path::new("."));
+        let home = self.ledger.path().parent().unwrap_or(Path::new("."));
         tokenledger_core::schedule::claim_run_in(home, job, due)
     }
 
     fn totals_by_key_prefix(&self, prefix: &str) -> Result<Option<(TokenCounts, f64)>> {
-        let batches = self.lock().batches();
+        let loaded = self.load()?;
         let mut tokens = TokenCounts::default();
         let mut cost = 0.0;
-        for event in batches.iter().flat_map(|b| b.iter()) {
+        for event in &loaded.events {
             if event
                 .dedupe_key
                 .as_deref()
@@ -95,10 +126,10 @@ impl EventStore for FileEventStore {
     }
 }
 
-/// The held events of one kind, as a source the report engine reads.
+/// The ledger's events of one kind, as a source the report engine reads.
 struct Held<'a> {
     kind: SourceKind,
-    batches: &'a [Arc<[UsageEvent]>],
+    events: &'a [UsageEvent],
     shadow: &'a OtelShadow,
 }
 
@@ -113,7 +144,7 @@ impl Source for Held<'_> {
         sink: &mut (dyn FnMut(&UsageEvent) + Send),
     ) -> Result<SourceScan> {
         let mut scan = SourceScan::default();
-        for event in self.batches.iter().flat_map(|b| b.iter()) {
+        for event in self.events {
             if event.source == self.kind
                 && window.contains(event.timestamp)
                 && !self.shadow.hides(event)

@@ -1,6 +1,7 @@
-//! The ledger held open by a long-running writer (the collector): the keys
-//! it holds stay in memory, so inserting a batch costs one hash lookup per
-//! event, one write and one `fsync`, not a reload of the whole file.
+//! The ledger held open by a long-running writer (the collector): only the
+//! identities of the events it holds stay in memory (16 bytes each, not the
+//! events), so inserting a batch costs one hash lookup per event, one write
+//! and one `fsync`, and memory does not grow with what the events carry.
 //!
 //! Other writers (`tokenledger sync` on the same home) may append between
 //! two batches: every insert takes the ledger's lock and, when the file is
@@ -13,13 +14,9 @@ use crate::event_store::Inserted;
 use crate::lock::HomeLock;
 use rustc_hash::FxHashSet;
 use std::os::unix::fs::MetadataExt;
-use std::sync::Arc;
 
 pub struct HeldLedger {
     ledger: Ledger,
-    /// Every event held, in batches: a reader clones the list of batches
-    /// (cheap) and scans without holding up the next insert.
-    batches: Vec<Arc<[UsageEvent]>>,
     /// 128-bit hashes of the held identities: no collision in practice, and
     /// a tenth of the memory of the keys themselves.
     keys: FxHashSet<u128>,
@@ -31,7 +28,6 @@ impl HeldLedger {
     pub fn open(ledger: Ledger) -> Result<HeldLedger> {
         let mut held = HeldLedger {
             ledger,
-            batches: Vec::new(),
             keys: FxHashSet::default(),
             mark: None,
         };
@@ -43,11 +39,6 @@ impl HeldLedger {
 
     pub fn ledger(&self) -> &Ledger {
         &self.ledger
-    }
-
-    /// Every event held, in the order stored (a batch at a time).
-    pub fn batches(&self) -> Vec<Arc<[UsageEvent]>> {
-        self.batches.clone()
     }
 
     pub fn len(&self) -> usize {
@@ -68,7 +59,7 @@ impl HeldLedger {
         if self.mark != self.current_mark()? {
             self.reload()?;
         }
-        let mut fresh: Vec<UsageEvent> = Vec::with_capacity(events.len());
+        let mut fresh = 0usize;
         let mut new_keys: FxHashSet<u128> = FxHashSet::default();
         let mut lines = Vec::with_capacity(events.len() * 320);
         for event in events {
@@ -79,20 +70,19 @@ impl HeldLedger {
             serde_json::to_writer(&mut lines, event)
                 .map_err(|e| Error::io(self.ledger.path(), std::io::Error::other(e)))?;
             lines.push(b'\n');
-            fresh.push(event.clone());
+            fresh += 1;
         }
         let inserted = Inserted {
-            accepted: fresh.len() as u64,
-            duplicates: (events.len() - fresh.len()) as u64,
+            accepted: fresh as u64,
+            duplicates: (events.len() - fresh) as u64,
         };
-        if fresh.is_empty() {
+        if fresh == 0 {
             return Ok(inserted);
         }
         crate::fault::point("collector:before-append");
         self.ledger.append(&lines)?;
         self.mark = self.current_mark()?;
         self.keys.extend(new_keys);
-        self.batches.push(Arc::from(fresh));
         Ok(inserted)
     }
 
@@ -127,11 +117,6 @@ impl HeldLedger {
     fn reload(&mut self) -> Result<()> {
         let loaded = self.ledger.load()?;
         self.keys = loaded.events.iter().map(identity).collect();
-        self.batches = if loaded.events.is_empty() {
-            Vec::new()
-        } else {
-            vec![Arc::from(loaded.events)]
-        };
         self.mark = self.current_mark()?;
         Ok(())
     }
@@ -141,6 +126,7 @@ impl HeldLedger {
 mod tests {
     use super::*;
     use crate::event::{SourceKind, TokenCounts};
+    use std::sync::Arc;
 
     fn event(key: Option<&str>, session: &str, input: u64) -> UsageEvent {
         UsageEvent {

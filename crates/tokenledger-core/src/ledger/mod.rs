@@ -38,7 +38,7 @@ pub struct Ledger {
     path: PathBuf,
 }
 
-/// The ledger's events, newest complete copy per dedupe key.
+/// The ledger's events, most complete copy per dedupe key.
 #[derive(Default)]
 pub struct LedgerEvents {
     pub events: Vec<UsageEvent>,
@@ -189,7 +189,13 @@ impl Ledger {
 
     /// Brings the snapshot up to the ledger's end (under the sync lock).
     fn refresh_snapshot(&self) -> Result<()> {
-        let loaded = self.load()?;
+        self.write_snapshot(&self.load()?)
+    }
+
+    /// Writes the snapshot of what `loaded` read. Safe without the lock
+    /// because the ledger only grows: the prefix `loaded` covers stays as
+    /// it was read, and the snapshot's tail hash checks it when used.
+    pub fn write_snapshot(&self, loaded: &LedgerEvents) -> Result<()> {
         let file = std::fs::File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
         let path = self.snapshot_path();
         snapshot::write(

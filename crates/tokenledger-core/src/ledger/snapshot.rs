@@ -206,8 +206,12 @@ pub(super) fn write(
     // Its own name (not `ledger.jsonl.tmp`, which the state and the snapshot
     // would share) and this process's, so no other writer's temp file is hit.
     let tmp = super::temp_sibling(path);
-    std::fs::write(&tmp, &bytes)?;
-    std::fs::rename(&tmp, path)
+    let written = std::fs::write(&tmp, &bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        // A disk that filled up mid-write must not keep the fragment.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// Each distinct name once, numbered in order of first use.

@@ -208,6 +208,10 @@ impl SyncState {
         );
         std::fs::write(&tmp, bytes)
             .and_then(|()| std::fs::rename(&tmp, path))
-            .map_err(|e| Error::io(path, e))
+            .map_err(|e| {
+                // A disk that filled up mid-write must not keep the fragment.
+                let _ = std::fs::remove_file(&tmp);
+                Error::io(path, e)
+            })
     }
 }

@@ -176,11 +176,21 @@ impl Remote {
         };
         files.sort();
         for file in files {
-            let body =
-                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            // Another `--remote` call flushing the same spool may deliver and
+            // remove a batch first: gone means delivered.
+            let body = match std::fs::read(&file) {
+                Ok(body) => body,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
+            };
             match self.post(&body, delivered) {
-                Ok(()) => std::fs::remove_file(&file)
-                    .with_context(|| format!("removing delivered {}", file.display()))?,
+                Ok(()) => match std::fs::remove_file(&file) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(e)
+                            .with_context(|| format!("removing delivered {}", file.display()));
+                    }
+                    _ => {}
+                },
                 Err(Failure::Unreachable(_)) => return Ok(false),
                 Err(Failure::Refused(m)) => {
                     warn(&format_args!(
@@ -211,12 +221,21 @@ fn spool_batch(spool: &Path, body: &[u8]) -> anyhow::Result<PathBuf> {
     let name = format!("{now:020}-{}.ndjson", std::process::id());
     let path = spool.join(&name);
     let tmp = spool.join(format!(".{name}.tmp"));
-    let mut file =
-        std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
-    file.write_all(body)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("renaming {}", tmp.display()))?;
+    let written = std::fs::File::create(&tmp)
+        .and_then(|mut file| file.write_all(body).and_then(|()| file.sync_all()))
+        .with_context(|| format!("writing {}", tmp.display()))
+        .and_then(|()| {
+            std::fs::rename(&tmp, &path).with_context(|| format!("renaming {}", tmp.display()))
+        });
+    if written.is_err() {
+        // A disk that filled up mid-write must not keep the fragment.
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written?;
+    // The batch is acknowledged as spooled: make the rename durable too.
+    std::fs::File::open(spool)
+        .and_then(|dir| dir.sync_all())
+        .with_context(|| format!("syncing {}", spool.display()))?;
     Ok(path)
 }
 

@@ -18,7 +18,7 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// A private copy of the Claude Code fixture tree, so tests can delete and grow transcripts.
-fn claude_tree(t: &TestContext) -> PathBuf {
+pub(crate) fn claude_tree(t: &TestContext) -> PathBuf {
     let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../tokenledger-sources/tests/fixtures/claude_code/home/.claude");
     let root = t.dir.path().join("claude");
@@ -26,7 +26,7 @@ fn claude_tree(t: &TestContext) -> PathBuf {
     root
 }
 
-fn run(t: &TestContext, root: &Path, args: &[&str]) -> std::process::Output {
+pub(crate) fn run(t: &TestContext, root: &Path, args: &[&str]) -> std::process::Output {
     t.std_cmd()
         .env("CLAUDE_CONFIG_DIR", root)
         .args(args)
@@ -34,7 +34,7 @@ fn run(t: &TestContext, root: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn totals(t: &TestContext, root: &Path) -> serde_json::Value {
+pub(crate) fn totals(t: &TestContext, root: &Path) -> serde_json::Value {
     let out = run(t, root, &["report", "--format", "json"]);
     assert!(
         out.status.success(),
@@ -44,7 +44,7 @@ fn totals(t: &TestContext, root: &Path) -> serde_json::Value {
     serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["totals"].clone()
 }
 
-fn ledger_keys(t: &TestContext) -> BTreeMap<String, usize> {
+pub(crate) fn ledger_keys(t: &TestContext) -> BTreeMap<String, usize> {
     let text = std::fs::read_to_string(t.home.join("ledger.jsonl")).unwrap_or_default();
     let mut keys = BTreeMap::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
@@ -150,13 +150,13 @@ fn sync_killed_at_any_instant_loses_nothing_and_doubles_nothing() {
     assert_eq!(after["total_tokens"], expected["total_tokens"]);
 }
 
-const NEW_REQUEST: &str = r#"{"type":"assistant","timestamp":"2026-01-12T13:00:00.000Z","sessionId":"33333333-3333-4333-8333-333333333333","requestId":"req_NEW","message":{"id":"msg_NEW","model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":7,"output_tokens":3,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}}"#;
+pub(crate) const NEW_REQUEST: &str = r#"{"type":"assistant","timestamp":"2026-01-12T13:00:00.000Z","sessionId":"33333333-3333-4333-8333-333333333333","requestId":"req_NEW","message":{"id":"msg_NEW","model":"claude-sonnet-4-5-20250929","usage":{"input_tokens":7,"output_tokens":3,"cache_creation_input_tokens":0,"cache_read_input_tokens":0}}}"#;
 
-fn lib_transcript(root: &Path) -> PathBuf {
+pub(crate) fn lib_transcript(root: &Path) -> PathBuf {
     root.join("projects/-home-me-src-lib/33333333-3333-4333-8333-333333333333.jsonl")
 }
 
-fn append(path: &Path, text: &str) {
+pub(crate) fn append(path: &Path, text: &str) {
     use std::io::Write;
     let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
     file.write_all(text.as_bytes()).unwrap();
