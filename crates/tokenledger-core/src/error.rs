@@ -17,9 +17,7 @@ pub enum Error {
     RegisterIsDirectory { path: PathBuf },
     #[error("{path} is read-only; fix its permissions (chmod u+w) or choose another --home")]
     ReadOnly { path: PathBuf },
-    #[error(
-        "{path} is on a read-only file system; remount it read-write or choose another --home"
-    )]
+    #[error("{path} is on a read-only file system; remount it read-write or choose another --home")]
     ReadOnlyFileSystem { path: PathBuf },
     #[error("invalid {field}: {message}")]
     InvalidField {
