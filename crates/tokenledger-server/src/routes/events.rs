@@ -6,7 +6,7 @@ use crate::ingest;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,10 +18,21 @@ pub async fn post(
     body: Body,
 ) -> Result<Json<Value>, ApiError> {
     let principal = state.auth.check(&headers, Need::Write, peer)?;
-    let ndjson = matches!(
-        crate::body::content_type(&headers).as_str(),
-        "application/x-ndjson" | "application/ndjson" | "application/jsonl"
-    );
+    // Only JSON types: a browser page cannot send them across origins
+    // without a preflight this server never grants, so it cannot post
+    // events to a collector on the user's loopback.
+    let ndjson = match crate::body::content_type(&headers).as_str() {
+        "application/x-ndjson" | "application/ndjson" | "application/jsonl" => true,
+        "application/json" => false,
+        other => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!(
+                    "Content-Type {other:?} is not accepted; send a JSON array as application/json or NDJSON as application/x-ndjson"
+                ),
+            ));
+        }
+    };
     let bytes = crate::body::read(&headers, body, state.body_limit).await?;
     let items = ingest::parse_batch(&bytes, ndjson).map_err(ApiError::bad_request)?;
     let mut events = Vec::with_capacity(items.len());

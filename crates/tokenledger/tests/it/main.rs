@@ -29,6 +29,7 @@ mod schedule;
 mod send;
 mod serve;
 mod serve_crash;
+mod serve_hostile;
 mod serve_jobs;
 mod serve_otlp;
 mod serve_pg;
