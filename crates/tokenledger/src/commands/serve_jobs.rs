@@ -132,6 +132,11 @@ fn run_due(ctx: &Context, store: &dyn EventStore, schedule: &Schedule, due: Time
     }
 }
 
+/// Fails, saying what the collector can run, when it cannot run `args`.
+pub(crate) fn check_runnable(args: &[String]) -> anyhow::Result<()> {
+    Job::parse(args).map(|_| ())
+}
+
 /// What the collector can run: the two commands that only read the store
 /// and deliver.
 enum Job {

@@ -131,3 +131,28 @@ fn two_collectors_on_one_database_run_a_job_once() {
     assert_eq!(sl.requests().len(), 1, "{bodies:?}");
     assert!(bodies[0].contains("claude-opus-4-5"), "{}", bodies[0]);
 }
+
+#[test]
+fn the_server_backend_refuses_a_command_the_collector_cannot_run() {
+    let ctx = TestContext::new();
+    ctx.run(&[
+        "schedule",
+        "install",
+        "--backend",
+        "server",
+        "--at",
+        "09:00",
+        "--tz",
+        "UTC",
+        "--",
+        "sync",
+    ])
+    .code(2)
+    .stderr(predicates::str::contains(
+        "only `report daily …` and `alert check …`",
+    ));
+    assert!(
+        !ctx.home.join("schedules.toml").exists(),
+        "a refused schedule is not saved"
+    );
+}

@@ -103,6 +103,9 @@ pub fn run(ctx: &Context, args: ScheduleArgs) -> anyhow::Result<ExitCode> {
                 None if systemd::available() => Backend::Systemd,
                 None => Backend::Cron,
             };
+            if backend == Backend::Server {
+                super::serve_jobs::check_runnable(&schedule.args)?;
+            }
             let schedule = Schedule {
                 backend: Some(backend),
                 ..schedule
