@@ -22,6 +22,8 @@ pub struct HeldLedger {
     keys: FxHashSet<u128>,
     /// The ledger file as this writer last left it (inode, length).
     mark: Option<(u64, u64)>,
+    /// Counts the whole reloads (at open, and when another writer appended).
+    reloads: u64,
 }
 
 impl HeldLedger {
@@ -30,6 +32,7 @@ impl HeldLedger {
             ledger,
             keys: FxHashSet::default(),
             mark: None,
+            reloads: 0,
         };
         held.ensure_dir()?;
         let _lock = HomeLock::exclusive(&held.ledger.lock_path())?;
@@ -54,12 +57,28 @@ impl HeldLedger {
     /// any error the file is cut back to where it was. An event repeated
     /// inside `events` counts once.
     pub fn insert(&mut self, events: &[UsageEvent]) -> Result<Inserted> {
+        self.insert_with(events, |_| {})
+    }
+
+    /// How many times the whole ledger was read again: what a caller keeps
+    /// about the held events is stale when this changed.
+    pub fn reloads(&self) -> u64 {
+        self.reloads
+    }
+
+    /// [`HeldLedger::insert`], handing each event stored to `stored` once
+    /// it is durable.
+    pub fn insert_with(
+        &mut self,
+        events: &[UsageEvent],
+        mut stored: impl FnMut(&UsageEvent),
+    ) -> Result<Inserted> {
         self.ensure_dir()?;
         let _lock = HomeLock::exclusive(&self.ledger.lock_path())?;
         if self.mark != self.current_mark()? {
             self.reload()?;
         }
-        let mut fresh = 0usize;
+        let mut fresh: Vec<&UsageEvent> = Vec::new();
         let mut new_keys: FxHashSet<u128> = FxHashSet::default();
         let mut lines = Vec::with_capacity(events.len() * 320);
         for event in events {
@@ -70,19 +89,20 @@ impl HeldLedger {
             serde_json::to_writer(&mut lines, event)
                 .map_err(|e| Error::io(self.ledger.path(), std::io::Error::other(e)))?;
             lines.push(b'\n');
-            fresh += 1;
+            fresh.push(event);
         }
         let inserted = Inserted {
-            accepted: fresh as u64,
-            duplicates: (events.len() - fresh) as u64,
+            accepted: fresh.len() as u64,
+            duplicates: (events.len() - fresh.len()) as u64,
         };
-        if fresh == 0 {
+        if fresh.is_empty() {
             return Ok(inserted);
         }
         crate::fault::point("collector:before-append");
         self.ledger.append(&lines)?;
         self.mark = self.current_mark()?;
         self.keys.extend(new_keys);
+        fresh.into_iter().for_each(&mut stored);
         Ok(inserted)
     }
 
@@ -93,7 +113,7 @@ impl HeldLedger {
             return Ok(());
         }
         let _lock = HomeLock::exclusive(&self.ledger.lock_path())?;
-        self.ledger.refresh_snapshot()
+        self.ledger.refresh_snapshot_streaming()
     }
 
     fn ensure_dir(&self) -> Result<()> {
@@ -115,8 +135,12 @@ impl HeldLedger {
 
     /// Reads the whole ledger again (under the caller's lock).
     fn reload(&mut self) -> Result<()> {
-        let loaded = self.ledger.load()?;
-        self.keys = loaded.events.iter().map(identity).collect();
+        let mut keys = FxHashSet::default();
+        self.ledger.stream(&mut |event| {
+            keys.insert(identity(event));
+        })?;
+        self.keys = keys;
+        self.reloads += 1;
         self.mark = self.current_mark()?;
         Ok(())
     }

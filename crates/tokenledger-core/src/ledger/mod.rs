@@ -14,11 +14,13 @@ mod insert;
 mod line;
 mod snapshot;
 mod state;
+mod stream;
 mod sync;
 mod synced;
 
 pub use insert::HeldLedger;
 pub use state::SyncState;
+pub use stream::Streamed;
 pub use sync::{SourceSync, SyncSummary};
 pub use synced::SyncedSource;
 
@@ -103,81 +105,16 @@ impl Ledger {
         };
         let restored = snapshot::read(&self.snapshot_path(), &file, keys);
         let from_snapshot = restored.is_some();
-        let (mut events, mut line_warnings, covered) = match restored {
+        let (events, mut line_warnings, covered) = match restored {
             Some(restored) => (restored.events, restored.warnings, restored.covered),
             None => (Vec::new(), Vec::new(), Covered::default()),
         };
-        let mut end = covered;
-        // Built only when lines follow the snapshot.
-        let mut by_key: Option<FxHashMap<u128, usize>> = None;
-        let mut reader = &file;
-        reader
-            .seek(SeekFrom::Start(covered.bytes))
-            .map_err(|e| Error::io(&self.path, e))?;
-        scan_lines(
-            reader,
-            |line| {
-                let number = covered.lines + line.number;
-                let parsed = if line.bytes.trim_ascii().is_empty() {
-                    Ok(None)
-                } else {
-                    match serde_json::from_slice::<line::LedgerLine<'_>>(line.bytes)
-                        .map_err(|e| e.to_string())
-                        .and_then(line::LedgerLine::into_event)
-                    {
-                        Ok(event) => Ok(Some(event)),
-                        // The last line of a sync killed mid-write: nothing was acknowledged for it.
-                        Err(_) if !line.terminated => Ok(None),
-                        Err(e) => Err(e),
-                    }
-                };
-                let ends = line
-                    .terminated
-                    .then(|| covered.bytes + line.offset + line.bytes.len() as u64 + 1);
-                Some((number, ends, parsed))
-            },
-            |batch| {
-                for (number, ends, parsed) in batch {
-                    if let Some(bytes) = ends {
-                        end = Covered {
-                            bytes,
-                            lines: number,
-                        };
-                    }
-                    match parsed {
-                        Ok(Some(event)) => {
-                            let by_key = by_key.get_or_insert_with(|| {
-                                events
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(i, e)| (identity(e), i))
-                                    .collect()
-                            });
-                            let key = identity(&event);
-                            match by_key.get(&key) {
-                                Some(&i) if events[i].tokens.total() >= event.tokens.total() => {}
-                                Some(&i) => events[i] = event,
-                                None => {
-                                    by_key.insert(key, events.len());
-                                    events.push(event);
-                                }
-                            }
-                        }
-                        Ok(None) => {}
-                        Err(message) => line_warnings.push((number, message)),
-                    }
-                }
-            },
-        )
-        .map_err(|e| Error::io(&self.path, e))?;
-        let warnings = line_warnings
-            .iter()
-            .map(|(line, message)| Warning {
-                path: self.path.clone(),
-                line: Some(*line),
-                message: format!("{message}; line skipped"),
-            })
-            .collect();
+        let mut merged = Merged::new(events);
+        let end = read_lines_after(&self.path, &file, covered, None, &mut line_warnings, |e| {
+            merged.add(e)
+        })?;
+        let events = merged.events;
+        let warnings = self.line_warnings(&line_warnings);
         Ok(LedgerEvents {
             events,
             warnings,
@@ -185,6 +122,17 @@ impl Ledger {
             covered: end,
             snapshot_current: from_snapshot && end == covered,
         })
+    }
+
+    fn line_warnings(&self, lines: &[(u64, String)]) -> Vec<Warning> {
+        lines
+            .iter()
+            .map(|(line, message)| Warning {
+                path: self.path.clone(),
+                line: Some(*line),
+                message: format!("{message}; line skipped"),
+            })
+            .collect()
     }
 
     /// Brings the snapshot up to the ledger's end (under the sync lock).
@@ -232,6 +180,103 @@ impl Ledger {
         }
         Ok(())
     }
+}
+
+/// Events merged by identity, the most complete copy kept: a later copy
+/// replaces an earlier one only with a larger token total.
+struct Merged {
+    events: Vec<UsageEvent>,
+    /// Built on the first event added, over the events given at the start.
+    by_key: Option<FxHashMap<u128, usize>>,
+}
+
+impl Merged {
+    fn new(events: Vec<UsageEvent>) -> Merged {
+        Merged {
+            events,
+            by_key: None,
+        }
+    }
+
+    fn add(&mut self, event: UsageEvent) {
+        let events = &mut self.events;
+        let by_key = self.by_key.get_or_insert_with(|| {
+            events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (identity(e), i))
+                .collect()
+        });
+        let key = identity(&event);
+        match by_key.get(&key) {
+            Some(&i) if events[i].tokens.total() >= event.tokens.total() => {}
+            Some(&i) => events[i] = event,
+            None => {
+                by_key.insert(key, events.len());
+                events.push(event);
+            }
+        }
+    }
+}
+
+/// Parses the ledger's lines from `from` (to `until`, when given), handing
+/// each event to `add` in file order; broken lines go to `line_warnings`.
+/// Returns where the last complete line ends.
+fn read_lines_after(
+    path: &Path,
+    file: &std::fs::File,
+    from: Covered,
+    until: Option<u64>,
+    line_warnings: &mut Vec<(u64, String)>,
+    mut add: impl FnMut(UsageEvent) + Send,
+) -> Result<Covered> {
+    use std::io::Read;
+    let mut end = from;
+    let mut reader = file;
+    reader
+        .seek(SeekFrom::Start(from.bytes))
+        .map_err(|e| Error::io(path, e))?;
+    let limit = until.map_or(u64::MAX, |u| u.saturating_sub(from.bytes));
+    scan_lines(
+        reader.take(limit),
+        |line| {
+            let number = from.lines + line.number;
+            let parsed = if line.bytes.trim_ascii().is_empty() {
+                Ok(None)
+            } else {
+                match serde_json::from_slice::<line::LedgerLine<'_>>(line.bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(line::LedgerLine::into_event)
+                {
+                    Ok(event) => Ok(Some(event)),
+                    // The last line of a sync killed mid-write: nothing was acknowledged for it.
+                    Err(_) if !line.terminated => Ok(None),
+                    Err(e) => Err(e),
+                }
+            };
+            let ends = line
+                .terminated
+                .then(|| from.bytes + line.offset + line.bytes.len() as u64 + 1);
+            Some((number, ends, parsed))
+        },
+        |batch| {
+            for (number, ends, parsed) in batch {
+                if let Some(bytes) = ends {
+                    end = Covered {
+                        bytes,
+                        lines: number,
+                    };
+                }
+                match parsed {
+                    Ok(Some(event)) => add(event),
+                    Ok(None) => {}
+                    Err(message) => line_warnings.push((number, message)),
+                }
+            }
+        },
+    )
+    .map_err(|e| Error::io(path, e))?;
+    Ok(end)
 }
 
 fn ends_with_newline(file: &std::fs::File, len: u64) -> bool {

@@ -42,18 +42,21 @@ pub struct OtelShadow {
 }
 
 impl OtelShadow {
-    pub fn new<'a>(prefer: OtelPrefer, events: impl Iterator<Item = &'a UsageEvent>) -> Self {
+    /// A shadow that has seen nothing yet: [`OtelShadow::observe`] every event.
+    pub fn empty(prefer: OtelPrefer) -> Self {
         let preferred = match prefer {
             OtelPrefer::Events => Class::Log,
             OtelPrefer::Metrics => Class::Metric,
         };
-        let sessions = events
-            .filter(|e| class(e) == Some(preferred))
-            .map(|e| session_hash(&e.session))
-            .collect();
         OtelShadow {
             preferred,
-            sessions,
+            sessions: FxHashSet::default(),
+        }
+    }
+
+    pub fn observe(&mut self, event: &UsageEvent) {
+        if class(event) == Some(self.preferred) {
+            self.sessions.insert(session_hash(&event.session));
         }
     }
 
