@@ -149,32 +149,7 @@ impl HeldLedger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{SourceKind, TokenCounts};
-    use std::sync::Arc;
-
-    fn event(key: Option<&str>, session: &str, input: u64) -> UsageEvent {
-        UsageEvent {
-            timestamp: "2026-03-01T10:00:00Z".parse().unwrap(),
-            source: if key.is_some() {
-                SourceKind::Otel
-            } else {
-                SourceKind::Register
-            },
-            agent_id: Arc::from("main"),
-            session: Arc::from(session),
-            model: Arc::from("claude-sonnet-4-5"),
-            tokens: TokenCounts {
-                input,
-                ..TokenCounts::default()
-            },
-            fast: false,
-            reported_cost: None,
-            task: None,
-            project: None,
-            origin: None,
-            dedupe_key: key.map(Arc::from),
-        }
-    }
+    use crate::ledger::test_event as event;
 
     #[test]
     fn inserts_once_per_identity_and_survives_reopen() {

@@ -310,3 +310,32 @@ pub fn ledger_key(event: &UsageEvent) -> String {
         None => format!("{}:{}", event.source.as_str(), event.session),
     }
 }
+
+/// An event for the ledger's tests: OpenTelemetry with `key`, else a
+/// register entry (keyed by its fields).
+#[cfg(test)]
+fn test_event(key: Option<&str>, session: &str, input: u64) -> UsageEvent {
+    use crate::event::{SourceKind, TokenCounts};
+    use std::sync::Arc;
+    UsageEvent {
+        timestamp: "2026-03-01T10:00:00Z".parse().unwrap(),
+        source: if key.is_some() {
+            SourceKind::Otel
+        } else {
+            SourceKind::Register
+        },
+        agent_id: Arc::from("main"),
+        session: Arc::from(session),
+        model: Arc::from("claude-sonnet-4-5"),
+        tokens: TokenCounts {
+            input,
+            ..TokenCounts::default()
+        },
+        fast: false,
+        reported_cost: None,
+        task: None,
+        project: None,
+        origin: None,
+        dedupe_key: key.map(Arc::from),
+    }
+}

@@ -113,27 +113,9 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{SourceKind, TokenCounts};
-    use std::sync::Arc;
 
     fn event(key: &str, input: u64) -> UsageEvent {
-        UsageEvent {
-            timestamp: "2026-03-01T10:00:00Z".parse().unwrap(),
-            source: SourceKind::ClaudeCode,
-            agent_id: Arc::from("main"),
-            session: Arc::from("s"),
-            model: Arc::from("claude-sonnet-4-5"),
-            tokens: TokenCounts {
-                input,
-                ..TokenCounts::default()
-            },
-            fast: false,
-            reported_cost: None,
-            task: None,
-            project: None,
-            origin: None,
-            dedupe_key: Some(Arc::from(key)),
-        }
+        crate::ledger::test_event(Some(key), "s", input)
     }
 
     fn append(ledger: &Ledger, events: &[UsageEvent]) {
