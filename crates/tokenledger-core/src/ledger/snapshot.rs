@@ -212,7 +212,7 @@ pub(super) fn write(
     warnings: &[(u64, String)],
 ) -> std::io::Result<()> {
     write_from(path, ledger, covered, warnings, &mut |visit| {
-        events.iter().for_each(|e| visit(e));
+        events.iter().for_each(&mut *visit);
         Ok(())
     })
 }
