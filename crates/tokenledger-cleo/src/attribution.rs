@@ -92,12 +92,13 @@ pub fn tasks(usage: &[UsageRecord], ends: &[&SessionRecord]) -> Vec<TaskRow> {
         if row.protocol.is_none() && r.event_type == EventType::SpawnStart {
             row.protocol = r.context_str("protocol").map(str::to_string);
         }
-        row.estimated += r.estimated_tokens;
+        row.estimated = row.estimated.saturating_add(r.estimated_tokens);
         let session = r.session().unwrap_or("").to_string();
         if !session.is_empty() && !row.sessions.contains(&session) {
             row.sessions.push(session.clone());
         }
-        *per_session.entry((session, task.clone())).or_default() += r.estimated_tokens;
+        let estimate = per_session.entry((session, task.clone())).or_default();
+        *estimate = estimate.saturating_add(r.estimated_tokens);
         // A run reported twice (two SubagentStop hooks) counts once.
         if let Some((run, tokens, cost)) = actual_of(r) {
             if runs_seen.contains(&(task.clone(), run.clone())) {
@@ -204,9 +205,10 @@ pub fn session_splits(usage: &[UsageRecord], end: &SessionRecord) -> Vec<Split> 
     let mut per_session = BTreeMap::new();
     for r in in_session.iter().filter(|r| r.event_type.is_task_work()) {
         if let Some(task) = &r.task_id {
-            *per_session
+            let estimate: &mut u64 = per_session
                 .entry((end.session_id.clone(), task.clone()))
-                .or_default() += r.estimated_tokens;
+                .or_default();
+            *estimate = estimate.saturating_add(r.estimated_tokens);
         }
     }
     reconcile(&end.session_id, end.tokens, &rows, &per_session)

@@ -14,6 +14,8 @@ pub mod config;
 pub mod dashboard;
 pub mod error;
 pub mod estimate;
+pub mod hook_payload;
+pub mod hook_settings;
 mod jsonl;
 pub mod lifecycle;
 pub mod links;

@@ -29,8 +29,8 @@ impl Savings {
             match r.context.get("full_file_tokens").and_then(Value::as_u64) {
                 Some(full) => {
                     s.reads += 1;
-                    s.manifest_tokens += r.estimated_tokens;
-                    s.full_file_tokens += full;
+                    s.manifest_tokens = s.manifest_tokens.saturating_add(r.estimated_tokens);
+                    s.full_file_tokens = s.full_file_tokens.saturating_add(full);
                 }
                 None => s.unmeasured_reads += 1,
             }
@@ -40,7 +40,8 @@ impl Savings {
 
     /// May be negative: an entry bigger than its file is a loss, shown as one.
     pub fn saved(&self) -> i64 {
-        self.full_file_tokens as i64 - self.manifest_tokens as i64
+        let saved = i128::from(self.full_file_tokens) - i128::from(self.manifest_tokens);
+        saved.clamp(i64::MIN.into(), i64::MAX.into()) as i64
     }
 
     pub fn percent(&self) -> Option<f64> {

@@ -17,16 +17,27 @@ pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
         return Ok(ts);
     }
     if let Ok(ts) = text.parse::<Timestamp>() {
-        return Ok(ts);
+        return four_digit_year(ts);
     }
     let naive = text.replacen(' ', "T", 1);
     match naive.parse::<DateTime>() {
         Ok(dt) => dt
             .to_zoned_datetime(TimeZone::UTC)
-            .map(|z| z.timestamp())
-            .map_err(|e| e.to_string()),
+            .map_err(|e| e.to_string())
+            .and_then(|z| four_digit_year(z.timestamp())),
         Err(_) => Err("expected an ISO 8601 UTC time like 2026-02-05T20:00:00Z".to_string()),
     }
+}
+
+/// A time before the year 0000 would be written back as `-001-…`, which
+/// nothing reads: refused here, so it is never written.
+fn four_digit_year(ts: Timestamp) -> Result<Timestamp, String> {
+    // 0000-01-01T00:00:00Z
+    const YEAR_ZERO: i64 = -62_167_219_200;
+    if ts.as_second() < YEAR_ZERO {
+        return Err("the year is before 0000; expected a time like 2026-02-05T20:00:00Z".into());
+    }
+    Ok(ts)
 }
 
 /// The fast path for `YYYY-MM-DDTHH:MM:SSZ` (and `.fffZ`): a report over a

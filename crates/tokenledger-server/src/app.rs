@@ -18,6 +18,8 @@ pub use crate::auth::Need;
 
 pub struct ServeOptions {
     pub listen: SocketAddr,
+    /// Also OTLP over gRPC on this address (a build with the `grpc` feature).
+    pub grpc_listen: Option<SocketAddr>,
     pub store: Arc<dyn EventStore>,
     pub prices: PriceTable,
     pub config: ServerConfig,
@@ -74,16 +76,27 @@ pub fn serve(options: ServeOptions) -> Result<(), ServerError> {
         .build()
         .map_err(ServerError::Runtime)?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(options.listen)
-            .await
-            .map_err(|source| ServerError::Bind {
-                addr: options.listen,
-                source,
-            })?;
+        let listener = bind(options.listen).await?;
         let local = listener.local_addr().map_err(ServerError::Runtime)?;
-        if auth.is_open() && !local.ip().is_loopback() {
+        let grpc = match options.grpc_listen {
+            Some(addr) if cfg!(feature = "grpc") => Some(bind(addr).await?),
+            Some(_) => {
+                return Err(ServerError::Config(
+                    "this build has no OTLP over gRPC; rebuild with `--features grpc`".into(),
+                ));
+            }
+            None => None,
+        };
+        let grpc_local = match &grpc {
+            Some(listener) => Some(listener.local_addr().map_err(ServerError::Runtime)?),
+            None => None,
+        };
+        let exposed = std::iter::once(local)
+            .chain(grpc_local)
+            .find(|addr| !addr.ip().is_loopback());
+        if let Some(exposed) = exposed.filter(|_| auth.is_open()) {
             eprintln!(
-                "tokenledger: warning: listening on {local} without tokens: anyone who can reach it may write and read; add [[server.token]] entries (see `tokenledger serve hash-token`)"
+                "tokenledger: warning: listening on {exposed} without tokens: anyone who can reach it may write and read; add [[server.token]] entries (see `tokenledger serve hash-token`)"
             );
         }
         let state = Arc::new(AppState {
@@ -100,14 +113,49 @@ pub fn serve(options: ServeOptions) -> Result<(), ServerError> {
             "tokenledger: listening on http://{local} (store: {})",
             state.store.describe()
         );
+        if let Some(addr) = grpc_local {
+            eprintln!("tokenledger: OTLP over gRPC on {addr}");
+        }
+        // One signal stops both listeners; each then finishes its own calls.
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        let stopped = move || {
+            let mut stopping = stopping.clone();
+            async move {
+                let _ = stopping.wait_for(|stop| *stop).await;
+            }
+        };
+        let grpc_state = Arc::clone(&state);
         let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(ServerError::Runtime)?;
+        let http = async {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stopped())
+                .await
+                .map_err(ServerError::Runtime)
+        };
+        let grpc = async {
+            match grpc {
+                #[cfg(feature = "grpc")]
+                Some(listener) => crate::otlp::grpc::serve(listener, grpc_state, stopped()).await,
+                _ => {
+                    drop(grpc_state);
+                    Ok(())
+                }
+            }
+        };
+        tokio::try_join!(http, grpc)?;
         eprintln!("tokenledger: stopped; every acknowledged event is stored");
         Ok(())
     })
+}
+
+async fn bind(addr: SocketAddr) -> Result<tokio::net::TcpListener, ServerError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })
 }
 
 async fn shutdown_signal() {

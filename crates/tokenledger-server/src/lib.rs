@@ -17,4 +17,6 @@ pub use app::{ServeOptions, serve};
 pub use auth::hash_token;
 pub use error::ServerError;
 pub use file_store::FileEventStore;
+#[doc(hidden)]
+pub use otlp::fuzzing;
 pub use otlp::prefer::{LOG_KEY_PREFIX, METRIC_KEY_PREFIXES};

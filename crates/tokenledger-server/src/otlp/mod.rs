@@ -2,15 +2,21 @@
 //! JSON, gzip or plain. Answers in the request's encoding, with a partial
 //! success naming what was rejected (a negative count, an agent outside the
 //! token's prefix); a body that does not decode is a 400 and stores nothing.
+//! OTLP over gRPC (the `grpc` feature) admits, maps and stores through the
+//! same functions; only the framing differs.
 
 mod attrs;
 mod families;
+pub mod fuzzing;
+#[cfg(feature = "grpc")]
+pub mod grpc;
 mod json;
 mod logs;
 pub mod metrics;
 pub mod prefer;
 
 use crate::app::{AppState, Need};
+use crate::auth::Principal;
 use crate::error::{ApiError, blocking};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
@@ -111,7 +117,30 @@ pub async fn post_metrics(
 ) -> Result<Response, ApiError> {
     let principal = state.auth.check(&headers, Need::Write, peer)?;
     let (request, encoding) = read::<ExportMetricsServiceRequest>(&state, &headers, body).await?;
-    let shared = Arc::clone(&state);
+    let answer = export_metrics(&state, principal, request).await?;
+    Ok(encoding.respond(&answer))
+}
+
+pub async fn post_logs(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let principal = state.auth.check(&headers, Need::Write, peer)?;
+    let (request, encoding) = read::<ExportLogsServiceRequest>(&state, &headers, body).await?;
+    let answer = export_logs(&state, principal, request).await?;
+    Ok(encoding.respond(&answer))
+}
+
+/// Maps and stores an admitted, decoded metrics export: what every
+/// transport does once it has the request, so they all count alike.
+async fn export_metrics(
+    state: &Arc<AppState>,
+    principal: Principal,
+    request: ExportMetricsServiceRequest,
+) -> Result<ExportMetricsServiceResponse, ApiError> {
+    let shared = Arc::clone(state);
     let (rejected, errors) = blocking(move || {
         let outcome = metrics::map(&request, principal.prefix.as_deref());
         let mut cumulative = shared.cumulative.lock().unwrap_or_else(|e| e.into_inner());
@@ -142,18 +171,16 @@ pub async fn post_metrics(
         rejected_data_points: rejected as i64,
         error_message: summary(&errors),
     });
-    Ok(encoding.respond(&ExportMetricsServiceResponse { partial_success }))
+    Ok(ExportMetricsServiceResponse { partial_success })
 }
 
-pub async fn post_logs(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Body,
-) -> Result<Response, ApiError> {
-    let principal = state.auth.check(&headers, Need::Write, peer)?;
-    let (request, encoding) = read::<ExportLogsServiceRequest>(&state, &headers, body).await?;
-    let shared = Arc::clone(&state);
+/// Maps and stores an admitted, decoded logs export (see [`export_metrics`]).
+async fn export_logs(
+    state: &Arc<AppState>,
+    principal: Principal,
+    request: ExportLogsServiceRequest,
+) -> Result<ExportLogsServiceResponse, ApiError> {
+    let shared = Arc::clone(state);
     let (rejected, errors) = blocking(move || {
         let outcome = logs::map(&request, principal.prefix.as_deref());
         shared
@@ -167,7 +194,8 @@ pub async fn post_logs(
         rejected_log_records: rejected as i64,
         error_message: summary(&errors),
     });
-    Ok(encoding.respond(&ExportLogsServiceResponse { partial_success }))
+    Ok(ExportLogsServiceResponse { partial_success })
 }
+
 #[cfg(test)]
 mod tests;

@@ -41,6 +41,25 @@ use tokenledger_core::query::TimeWindow;
 use tokenledger_core::resume::{ReadFrom, Resume};
 use tokenledger_core::source::{FileRead, Source, SourceScan};
 
+/// Holds the hand-rolled line reader to serde on `line`: on every line it
+/// accepts, serde must accept the line too and read the same fields (a
+/// disagreement panics). True when the fast reader took the line. For the
+/// tests and the fuzzers (`crates/tokenledger-fuzz`).
+#[doc(hidden)]
+pub fn fast_reader_agrees(line: &[u8]) -> bool {
+    let Some(fast) = fast::line(line) else {
+        return false;
+    };
+    match serde_json::from_slice::<parser::Line<'_>>(line) {
+        Ok(slow) => assert_eq!(fast, slow, "{}", String::from_utf8_lossy(line)),
+        Err(e) => panic!(
+            "read here, refused by serde ({e}): {}",
+            String::from_utf8_lossy(line)
+        ),
+    }
+    true
+}
+
 /// Files bigger than this are split into pieces of at most this size, read
 /// in parallel; smaller ones are one task each.
 const PIECE_BYTES: u64 = 8 << 20;

@@ -2,8 +2,7 @@
 //! must accept the line too and read the same fields. Seeds are the fixture's
 //! lines and hand-written oddities; mutations break them every which way.
 
-use super::fast;
-use super::parser::Line;
+use super::fast_reader_agrees as agree;
 use super::tests::fixture_home;
 use std::path::Path;
 
@@ -85,20 +84,6 @@ impl Rng {
         self.0 ^= self.0 << 17;
         (self.0 % n.max(1) as u64) as usize
     }
-}
-
-fn agree(bytes: &[u8]) -> bool {
-    let Some(fast) = fast::line(bytes) else {
-        return false;
-    };
-    match serde_json::from_slice::<Line<'_>>(bytes) {
-        Ok(slow) => assert_eq!(fast, slow, "{}", String::from_utf8_lossy(bytes)),
-        Err(e) => panic!(
-            "read here, refused by serde ({e}): {}",
-            String::from_utf8_lossy(bytes)
-        ),
-    }
-    true
 }
 
 #[test]

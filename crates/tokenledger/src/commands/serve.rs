@@ -14,6 +14,7 @@ use tokenledger_server::{FileEventStore, ServeOptions};
 #[command(after_help = "Examples:\n  \
     tokenledger serve\n  \
     tokenledger serve --listen 0.0.0.0:4318 --store postgres://tokenledger@db/tokenledger\n  \
+    tokenledger serve --grpc-listen 127.0.0.1:4317   # also OTLP over gRPC (--features grpc)\n  \
     tokenledger serve hash-token    # reads the token from stdin, prints its sha256")]
 pub struct ServeArgs {
     #[command(subcommand)]
@@ -21,6 +22,9 @@ pub struct ServeArgs {
     /// Address to listen on (loopback by default; port 0 picks a free port)
     #[arg(long, default_value = "127.0.0.1:4318", value_name = "ADDR")]
     pub listen: String,
+    /// Also accept OTLP over gRPC on this address, e.g. 127.0.0.1:4317 (a build with `--features grpc`)
+    #[arg(long, value_name = "ADDR")]
+    pub grpc_listen: Option<String>,
     /// Where events are kept: `file` (the home's ledger.jsonl) or a postgres:// URL
     #[arg(long, default_value = "file", value_name = "STORE")]
     pub store: String,
@@ -60,6 +64,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
             args.listen
         ))
     })?;
+    let grpc_listen = grpc_listen(args.grpc_listen.as_deref())?;
     let server = ctx.config.server.clone();
     let (store, file): (Arc<dyn EventStore>, Option<Arc<FileEventStore>>) =
         match args.store.as_str() {
@@ -82,6 +87,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let run_schedules = server.run_schedules;
     let options = ServeOptions {
         listen,
+        grpc_listen,
         store,
         prices: ctx.prices()?,
         config: server,
@@ -106,4 +112,22 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--grpc-listen`, refused up front by a build without gRPC, before the
+/// store is opened or anything is bound.
+fn grpc_listen(arg: Option<&str>) -> anyhow::Result<Option<SocketAddr>> {
+    let Some(arg) = arg else { return Ok(None) };
+    if !cfg!(feature = "grpc") {
+        return Err(invalid(
+            "--grpc-listen: this tokenledger was built without OTLP over gRPC; rebuild it with \
+             `--features grpc` (cargo install --path crates/tokenledger --features grpc)",
+        ));
+    }
+    let addr = arg.parse().map_err(|e| {
+        invalid(format!(
+            "--grpc-listen {arg:?} is not an address and port ({e}); try 127.0.0.1:4317"
+        ))
+    })?;
+    Ok(Some(addr))
 }

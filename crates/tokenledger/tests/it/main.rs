@@ -29,6 +29,8 @@ mod schedule;
 mod send;
 mod serve;
 mod serve_crash;
+#[cfg(feature = "grpc")]
+mod serve_grpc;
 mod serve_hostile;
 mod serve_jobs;
 mod serve_otlp;
@@ -51,4 +53,14 @@ fn no_test_file_is_forgotten() {
             );
         }
     }
+}
+
+/// A build without the `grpc` feature says how to get gRPC, not "unknown flag".
+#[cfg(not(feature = "grpc"))]
+#[test]
+fn grpc_listen_without_the_feature_says_to_rebuild() {
+    let ctx = common::TestContext::new();
+    ctx.run(&["serve", "--grpc-listen", "127.0.0.1:0"])
+        .code(2)
+        .stderr(predicates::str::contains("--features grpc"));
 }

@@ -119,27 +119,33 @@ pub fn cumulative_across_a_restart(args: &[&str]) {
     );
 }
 
-/// The venv `.ci/run` builds: `TOKENLEDGER_OTEL_PYTHON`, else `/tmp/otel-venv`.
-fn otel_python() -> Option<std::path::PathBuf> {
+/// The venv `.ci/run` builds (`TOKENLEDGER_OTEL_PYTHON`, else
+/// `/tmp/otel-venv`), with `exporter` installed. None only when
+/// `TOKENLEDGER_SKIP_OTEL=1` says to skip; missing, it fails saying how to
+/// set it up.
+pub(crate) fn otel_python(exporter: &str) -> Option<std::path::PathBuf> {
     if let Some(path) = std::env::var_os("TOKENLEDGER_OTEL_PYTHON").filter(|p| !p.is_empty()) {
         return Some(path.into());
     }
     let default = std::path::PathBuf::from("/tmp/otel-venv/bin/python");
-    default.exists().then_some(default)
+    if default.exists() {
+        return Some(default);
+    }
+    if std::env::var("TOKENLEDGER_SKIP_OTEL").as_deref() == Ok("1") {
+        eprintln!("skipped: TOKENLEDGER_SKIP_OTEL=1");
+        return None;
+    }
+    panic!(
+        "no Python with the OpenTelemetry SDK: run `python3 -m venv /tmp/otel-venv && \
+         /tmp/otel-venv/bin/pip install opentelemetry-sdk {exporter}` \
+         (as .ci/run does) or set TOKENLEDGER_OTEL_PYTHON; TOKENLEDGER_SKIP_OTEL=1 skips this test"
+    );
 }
 
 #[test]
 fn a_real_opentelemetry_client_is_counted_exactly() {
-    let Some(python) = otel_python() else {
-        if std::env::var("TOKENLEDGER_SKIP_OTEL").as_deref() == Ok("1") {
-            eprintln!("skipped: TOKENLEDGER_SKIP_OTEL=1");
-            return;
-        }
-        panic!(
-            "no Python with the OpenTelemetry SDK: run `python3 -m venv /tmp/otel-venv && \
-             /tmp/otel-venv/bin/pip install opentelemetry-sdk opentelemetry-exporter-otlp-proto-http` \
-             (as .ci/run does) or set TOKENLEDGER_OTEL_PYTHON; TOKENLEDGER_SKIP_OTEL=1 skips this test"
-        );
+    let Some(python) = otel_python("opentelemetry-exporter-otlp-proto-http") else {
+        return;
     };
     let ctx = TestContext::new();
     let server = Server::start(&ctx);

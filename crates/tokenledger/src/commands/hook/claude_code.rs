@@ -13,11 +13,12 @@ use crate::commands::session::{claude_locations, log_actuals};
 use crate::context::Context;
 use anyhow::Context as _;
 use clap::Args;
-use serde_json::{Map, Value};
+use serde_json::Map;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tokenledger_cleo::config::{CleoConfig, CleoEnv};
+use tokenledger_cleo::hook_payload::{HookPayload, PayloadError};
 use tokenledger_cleo::lifecycle::{self, SessionRef};
 use tokenledger_cleo::track::{Tracker, prompt_hash};
 use tokenledger_cleo::usage::{self, EventType};
@@ -75,57 +76,25 @@ impl HookLog {
     }
 }
 
-struct Payload {
-    value: Value,
-    session: String,
-    transcript: Option<PathBuf>,
-}
-
-impl Payload {
-    fn str(&self, pointer: &str) -> Option<&str> {
-        self.value
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    }
-}
-
 fn handle(ctx: &Context, log: &mut HookLog) -> anyhow::Result<()> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .take(MAX_PAYLOAD)
         .read_to_end(&mut bytes)
         .context("reading the hook payload from standard input")?;
-    let value: Value =
-        serde_json::from_slice(&bytes).context("the hook payload on standard input is not JSON")?;
-    let event = value
-        .get("hook_event_name")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    log.event = event.clone();
-    let session = value
-        .get("session_id")
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .context("the payload has no session_id")?
-        .to_string();
-    let transcript = value
-        .get("transcript_path")
-        .and_then(Value::as_str)
-        .map(PathBuf::from);
-    let payload = Payload {
-        value,
-        session,
-        transcript,
-    };
+    let payload = HookPayload::parse(&bytes).inspect_err(|e| {
+        if let PayloadError::NoSession { event } = e {
+            log.event = event.clone();
+        }
+    })?;
+    log.event = payload.event.clone();
     let cwd = match payload.str("/cwd") {
         Some(dir) => PathBuf::from(dir),
         None => std::env::current_dir().context("reading the working directory")?,
     };
     let (config, warnings) = CleoConfig::discover(&cwd, &CleoEnv::from_process());
     log.warnings(&warnings);
-    match event.as_str() {
+    match payload.event.as_str() {
         "SessionStart" | "Stop" if config.sessions_on() => {
             ensure_started(ctx, &config, &payload, log)?;
         }
@@ -149,7 +118,7 @@ fn handle(ctx: &Context, log: &mut HookLog) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn session_ref(payload: &Payload) -> SessionRef {
+fn session_ref(payload: &HookPayload) -> SessionRef {
     SessionRef {
         id: None,
         claude_session_id: Some(payload.session.clone()),
@@ -164,7 +133,7 @@ fn session_ref(payload: &Payload) -> SessionRef {
 fn ensure_started(
     ctx: &Context,
     config: &CleoConfig,
-    payload: &Payload,
+    payload: &HookPayload,
     log: &HookLog,
 ) -> anyhow::Result<String> {
     if !config.sessions_on() {
@@ -196,13 +165,12 @@ fn ensure_started(
 fn spawn_start(
     ctx: &Context,
     config: &CleoConfig,
-    payload: &Payload,
+    payload: &HookPayload,
     log: &HookLog,
 ) -> anyhow::Result<()> {
-    if !matches!(payload.str("/tool_name"), Some("Task" | "Agent")) {
+    let Some(prompt) = payload.spawn_prompt() else {
         return Ok(());
-    }
-    let prompt = payload.str("/tool_input/prompt").unwrap_or("");
+    };
     let Some(task) = transcript::task_ids(prompt).into_iter().next() else {
         log.line("the Task/Agent prompt names no task id (T1234); not tracked");
         return Ok(());
@@ -235,20 +203,13 @@ fn spawn_start(
 fn subagent_stop(
     ctx: &Context,
     config: &CleoConfig,
-    payload: &Payload,
+    payload: &HookPayload,
     log: &HookLog,
 ) -> anyhow::Result<()> {
     let agent_id = payload.str("/agent_id").map(str::to_string);
-    let path = match payload.str("/agent_transcript_path") {
-        Some(p) => PathBuf::from(p),
-        None => {
-            let (Some(main), Some(id)) = (&payload.transcript, &agent_id) else {
-                log.line("no agent_transcript_path and no agent_id; nothing to attribute");
-                return Ok(());
-            };
-            let dir = main.with_extension("");
-            dir.join("subagents").join(format!("agent-{id}.jsonl"))
-        }
+    let Some(path) = payload.subagent_transcript() else {
+        log.line("no agent_transcript_path and no agent_id; nothing to attribute");
+        return Ok(());
     };
     let prompt = transcript::first_prompt(&path).unwrap_or_default();
     let session = ensure_started(ctx, config, payload, log)?;

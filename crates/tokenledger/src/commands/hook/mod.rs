@@ -4,7 +4,6 @@ mod announce;
 mod claude_code;
 mod install;
 mod openclaw;
-mod ordered_json;
 mod settings_file;
 
 use crate::context::{Context, invalid};

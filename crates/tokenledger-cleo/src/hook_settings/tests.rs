@@ -1,5 +1,6 @@
 //! Tests of the settings edit: structure, round trips, refusals.
 use super::*;
+use std::path::Path;
 
 const CMD: &str = "/opt/bin/tokenledger hook claude-code";
 
@@ -10,7 +11,7 @@ fn parse(text: &str) -> Json {
 }
 
 fn render(root: &Json) -> String {
-    Style::default().render(root).unwrap()
+    Style::default().render(root)
 }
 
 #[test]
@@ -97,11 +98,9 @@ fn malformed_settings_are_refused_with_a_position() {
             "unexpected settings shape",
         ),
     ] {
-        let err = parse_settings(Path::new("settings.json"), text.as_bytes()).unwrap_err();
-        let message = format!("{err:#}");
+        let message = parse_settings(Path::new("settings.json"), text.as_bytes()).unwrap_err();
         assert!(message.contains(needle), "{text}: {message}");
         assert!(message.contains("left untouched"), "{message}");
-        assert_eq!(crate::context::exit_code_for(&err), 2);
     }
 }
 
@@ -112,9 +111,6 @@ fn style_follows_the_file() {
     assert!(style.crlf);
     assert!(!style.final_newline);
     let root = parse("{\"a\": 1}");
-    assert_eq!(style.render(&root).unwrap(), "{\r\n\t\"a\": 1\r\n}");
-    assert_eq!(
-        Style::detect("{\"a\":1}\n").render(&root).unwrap(),
-        "{\"a\":1}\n"
-    );
+    assert_eq!(style.render(&root), "{\r\n\t\"a\": 1\r\n}");
+    assert_eq!(Style::detect("{\"a\":1}\n").render(&root), "{\"a\":1}\n");
 }

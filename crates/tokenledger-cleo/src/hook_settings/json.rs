@@ -9,7 +9,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Json {
+pub enum Json {
     Null,
     Bool(bool),
     Number(serde_json::Number),
@@ -20,14 +20,14 @@ pub(super) enum Json {
 
 impl Json {
     /// Like JSON.parse, the last of duplicate keys is the one that counts.
-    pub(super) fn get(&self, key: &str) -> Option<&Json> {
+    pub fn get(&self, key: &str) -> Option<&Json> {
         match self {
             Json::Object(fields) => fields.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v),
             _ => None,
         }
     }
 
-    pub(super) fn get_mut(&mut self, key: &str) -> Option<&mut Json> {
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Json> {
         match self {
             Json::Object(fields) => fields
                 .iter_mut()
@@ -40,7 +40,7 @@ impl Json {
 
     /// The value under `key`, appended at the end when missing; `None` when
     /// `self` is not an object.
-    pub(super) fn entry_or_insert(&mut self, key: &str, default: Json) -> Option<&mut Json> {
+    pub fn entry_or_insert(&mut self, key: &str, default: Json) -> Option<&mut Json> {
         let Json::Object(fields) = self else {
             return None;
         };
@@ -54,13 +54,13 @@ impl Json {
         Some(&mut fields[at].1)
     }
 
-    pub(super) fn set(&mut self, key: &str, value: Json) {
+    pub fn set(&mut self, key: &str, value: Json) {
         if let Some(slot) = self.entry_or_insert(key, Json::Null) {
             *slot = value;
         }
     }
 
-    pub(super) fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> &'static str {
         match self {
             Json::Null => "null",
             Json::Bool(_) => "a boolean",
@@ -71,7 +71,7 @@ impl Json {
         }
     }
 
-    pub(super) fn as_str(&self) -> Option<&str> {
+    pub fn as_str(&self) -> Option<&str> {
         match self {
             Json::String(s) => Some(s),
             _ => None,
