@@ -137,13 +137,7 @@ impl Ledger {
 
     /// Brings the snapshot up to the ledger's end (under the sync lock).
     fn refresh_snapshot(&self) -> Result<()> {
-        self.write_snapshot(&self.load()?)
-    }
-
-    /// Writes the snapshot of what `loaded` read. Safe without the lock
-    /// because the ledger only grows: the prefix `loaded` covers stays as
-    /// it was read, and the snapshot's tail hash checks it when used.
-    pub fn write_snapshot(&self, loaded: &LedgerEvents) -> Result<()> {
+        let loaded = self.load()?;
         let file = std::fs::File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
         let path = self.snapshot_path();
         snapshot::write(

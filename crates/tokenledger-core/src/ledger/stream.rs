@@ -84,9 +84,11 @@ impl Ledger {
     }
 
     /// Writes the snapshot of the whole ledger as it is now, streaming it
-    /// twice instead of holding it. Safe without the lock, as
-    /// [`Ledger::write_snapshot`] is; a caller must not run two at once
-    /// (they would share a temp file).
+    /// twice instead of holding it. Safe without the lock because the
+    /// ledger only grows: the prefix the first pass covers stays as it was
+    /// read (the second pass stops there), and the snapshot's tail hash
+    /// checks it when used. A caller must not run two at once (they would
+    /// share a temp file).
     pub fn refresh_snapshot_streaming(&self) -> Result<()> {
         let first = self.stream(&mut |_| {})?;
         let file = std::fs::File::open(self.path()).map_err(|e| Error::io(self.path(), e))?;
