@@ -62,7 +62,12 @@ def sample_rss(pid, samples, stop):
 
 def main():
     home = tempfile.mkdtemp(prefix="tl-bench-")
-    env = dict(os.environ, TOKENLEDGER_HOME=home, TOKENLEDGER_CONFIG=os.path.join(home, "none.toml"))
+    # One client sending as fast as it can is the point here: the per-peer
+    # rate limit (200 requests/s by default) is turned off.
+    config = os.path.join(home, "config.toml")
+    with open(config, "w") as f:
+        f.write("[server]\nrate_per_second = 0\n")
+    env = dict(os.environ, TOKENLEDGER_HOME=home, TOKENLEDGER_CONFIG=config)
     store = ["--store", os.environ["TOKENLEDGER_STORE"]] if os.environ.get("TOKENLEDGER_STORE") else []
     server = subprocess.Popen([BIN, "serve", "--listen", "127.0.0.1:0", *store], env=env,
                               stderr=subprocess.PIPE, text=True)

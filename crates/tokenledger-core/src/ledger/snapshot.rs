@@ -218,7 +218,8 @@ pub(super) fn write(
 }
 
 /// Visits the events a snapshot holds, handing each to the callback.
-pub(super) type EachEvent<'a> = dyn FnMut(&mut dyn FnMut(&UsageEvent)) -> std::io::Result<()> + 'a;
+pub(super) type EachEvent<'a> =
+    dyn FnMut(&mut (dyn FnMut(&UsageEvent) + Send)) -> std::io::Result<()> + 'a;
 
 /// [`write`] from events streamed by `each`, which is called twice (names,
 /// then events) and must visit the same events in the same order both
