@@ -8,6 +8,7 @@ mod cleo;
 mod config;
 pub mod corpus;
 mod hooks;
+pub mod mutate;
 mod otlp;
 mod register;
 mod scratch;
