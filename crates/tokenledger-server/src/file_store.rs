@@ -119,7 +119,7 @@ impl FileEventStore {
             if let Ok(_one) = one.try_lock() {
                 // A snapshot only buys speed; the ledger is the record.
                 let _ = ledger.refresh_snapshot_streaming();
-                give_back_freed_memory();
+                crate::memory::give_back_freed();
             }
         });
     }
@@ -157,7 +157,7 @@ impl EventStore for FileEventStore {
         });
         let refs: Vec<&dyn Source> = sources.iter().map(|s| s as &dyn Source).collect();
         let report = report::run(&refs, prices, spec.clone(), now);
-        give_back_freed_memory();
+        crate::memory::give_back_freed();
         report
     }
 
@@ -190,17 +190,6 @@ impl EventStore for FileEventStore {
             }
         })?;
         Ok(Some(totals))
-    }
-}
-
-/// A report frees what it decoded, but glibc keeps freed pages in each
-/// thread's arena for reuse: the server's memory would creep up to the
-/// largest report's. Trimming returns them (a few milliseconds).
-fn give_back_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases free memory; it touches no live allocation.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
 

@@ -10,6 +10,7 @@ mod body;
 mod error;
 mod file_store;
 mod ingest;
+pub mod memory;
 mod otlp;
 mod routes;
 

@@ -65,6 +65,7 @@ pub fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<ExitCode> {
         ))
     })?;
     let grpc_listen = grpc_listen(args.grpc_listen.as_deref())?;
+    tokenledger_server::memory::limit_arenas();
     let server = ctx.config.server.clone();
     let (store, file): (Arc<dyn EventStore>, Option<Arc<FileEventStore>>) =
         match args.store.as_str() {

@@ -1,0 +1,32 @@
+//! Keeping a long-running collector's memory flat under glibc's malloc.
+//!
+//! Measured with `bench/soak.sh` (heaptrack showed a live heap of 38 MiB at
+//! its peak while RssAnon climbed past 65 MiB): the growth was freed memory
+//! glibc kept, not data. Every thread that allocates (tokio's workers,
+//! rayon's scanners, the snapshot writer) gets an arena of its own, up to
+//! eight per core, and each keeps its own freed pages and fragments.
+
+/// Caps glibc at two arenas: a 300 s soak grew +4.7 MiB per 100k events
+/// stored instead of +12.7 (`MALLOC_ARENA_MAX=2`, the same cap from the
+/// environment, wins when set). Takes effect for arenas made after it, so
+/// it runs before the store is opened and any thread is started.
+pub fn limit_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets a tunable of the allocator; it touches no allocation.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
+/// A report frees what it decoded, but glibc keeps freed pages for reuse:
+/// the server's memory would creep up to the largest report's. Trimming
+/// returns them (a few milliseconds).
+pub fn give_back_freed() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory; it touches no live allocation.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
