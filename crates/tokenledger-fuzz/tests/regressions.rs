@@ -22,16 +22,20 @@ fn every_committed_crash_is_fixed() {
     run(corpus::regressions());
 }
 
-#[test]
-fn every_seed_passes_its_target() {
-    let seeds = corpus::seed_dirs()
+/// Every seed file with its target.
+fn seeds() -> Vec<(String, PathBuf)> {
+    corpus::seed_dirs()
         .into_iter()
         .flat_map(|seeds| {
             let files = seeds.files();
             files.into_iter().map(move |f| (seeds.target.clone(), f))
         })
-        .collect();
-    assert!(run(seeds) > 0);
+        .collect()
+}
+
+#[test]
+fn every_seed_passes_its_target() {
+    assert!(run(seeds()) > 0);
 }
 
 /// The short fuzz run of CI: a few thousand blind mutations of each
@@ -58,11 +62,7 @@ fn a_few_thousand_mutated_seeds_per_target_break_nothing() {
         .iter()
         .map(|(name, _)| (*name, Vec::new()))
         .collect();
-    let seeds = corpus::seed_dirs().into_iter().flat_map(|seeds| {
-        let files = seeds.files();
-        files.into_iter().map(move |f| (seeds.target.clone(), f))
-    });
-    for (target, path) in seeds.chain(corpus::regressions()) {
+    for (target, path) in seeds().into_iter().chain(corpus::regressions()) {
         let data = std::fs::read(&path).unwrap();
         let slot = inputs.iter_mut().find(|(name, _)| *name == target).unwrap();
         slot.1.push(data);
@@ -74,9 +74,14 @@ fn a_few_thousand_mutated_seeds_per_target_break_nothing() {
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
-                while let Some(&(target, function)) = TARGETS.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let seeds = &inputs.iter().find(|(name, _)| *name == target).unwrap().1;
-                    let mut rng = fastrand::Rng::with_seed(seed ^ name_hash(target));
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(target, function)) = TARGETS.get(index) else {
+                        break;
+                    };
+                    let seeds = &inputs[index].1;
+                    // Each target its own stream of mutations.
+                    let mut rng = fastrand::Rng::with_seed(seed.wrapping_add(index as u64));
                     for run in 0..runs {
                         let base = seeds.get(rng.usize(..seeds.len().max(1)));
                         let input = mutate(&mut rng, base.map_or(&[][..], |b| b), seeds);
@@ -105,11 +110,4 @@ fn a_few_thousand_mutated_seeds_per_target_break_nothing() {
         "{}\n(fix the parser, then copy the input to fuzz/regressions/<target>/)",
         failures.join("\n")
     );
-}
-
-/// FNV-1a of a target's name: each target its own stream of mutations.
-fn name_hash(name: &str) -> u64 {
-    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-    })
 }

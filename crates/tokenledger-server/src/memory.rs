@@ -1,12 +1,13 @@
 //! Keeping a long-running collector's memory flat under glibc's malloc.
 //!
-//! Measured with `bench/soak.sh` (heaptrack showed a live heap of 38 MiB at
-//! its peak while RssAnon climbed past 65 MiB): the growth was freed memory
-//! glibc kept, not data. Every thread that allocates (tokio's workers,
+//! Measured with `bench/soak.sh` at 2 log workers (`SOAK_WORKERS=2
+//! SOAK_CC_RATE=5`): under heaptrack the collector's live heap peaked at
+//! 38 MiB, while the same soak without it reached 65 MiB RssAnon at 300 s.
+//! The growth was freed memory glibc kept, not data. Every thread that allocates (tokio's workers,
 //! rayon's scanners, the snapshot writer) gets an arena of its own, up to
 //! eight per core, and each keeps its own freed pages and fragments.
 
-/// Caps glibc at two arenas: a 300 s soak grew +4.7 MiB per 100k events
+/// Caps glibc at two arenas: that 300 s soak grew +4.7 MiB per 100k events
 /// stored instead of +12.7 (`MALLOC_ARENA_MAX=2`, the same cap from the
 /// environment, wins when set). Takes effect for arenas made after it, so
 /// it runs before the store is opened and any thread is started.
